@@ -105,7 +105,8 @@ export class Store {
     return { items, resourceVersion: this.resourceVersion() };
   }
 
-  create(type: ResourceType, input: KubeObject): KubeObject {
+  /** With `dryRun`, every check and admission runs but nothing is stored and no event is sent. */
+  create(type: ResourceType, input: KubeObject, opts: { dryRun?: boolean } = {}): KubeObject {
     const obj = structuredClone(input) as KubeObject;
     obj.apiVersion = apiVersionOf(type);
     obj.kind = type.kind;
@@ -129,6 +130,7 @@ export class Store {
     meta.generation = 1;
     delete meta.deletionTimestamp;
     delete meta.resourceVersion;
+    if (opts.dryRun) return deepFreeze(obj);
     return this.commit('ADDED', type, obj, undefined);
   }
 
@@ -136,7 +138,7 @@ export class Store {
    * Replaces an object. With `subresource: 'status'` only the status changes; otherwise the
    * status is kept when the type has a status subresource. A set resourceVersion must match.
    */
-  update(type: ResourceType, input: KubeObject, opts: { subresource?: 'status' } = {}): KubeObject {
+  update(type: ResourceType, input: KubeObject, opts: { subresource?: 'status'; dryRun?: boolean } = {}): KubeObject {
     const name = input.metadata?.name ?? '';
     const old = this.get(type, input.metadata?.namespace, name);
     const wantRv = input.metadata?.resourceVersion;
@@ -172,6 +174,7 @@ export class Store {
     if (!deepEqual(specPart(obj), specPart(old))) meta.generation = (old.metadata.generation ?? 0) + 1;
     meta.resourceVersion = old.metadata.resourceVersion;
     if (deepEqual(obj, old)) return old;
+    if (opts.dryRun) return deepFreeze(obj);
     if (meta.deletionTimestamp && !(meta.finalizers?.length)) return this.remove(type, old);
     delete meta.resourceVersion;
     return this.commit('MODIFIED', type, obj, old);
@@ -182,7 +185,7 @@ export class Store {
    * Namespaces are emptied first; dependents (ownerReferences) are deleted unless orphaned.
    */
   delete(type: ResourceType, namespace: string | undefined, name: string,
-    opts: { uid?: string; resourceVersion?: string; orphanDependents?: boolean } = {}): KubeObject {
+    opts: { uid?: string; resourceVersion?: string; orphanDependents?: boolean; dryRun?: boolean } = {}): KubeObject {
     const old = this.get(type, namespace, name);
     if (opts.uid && opts.uid !== old.metadata.uid) {
       throw conflict(type.group, type.plural, name, `Precondition failed: UID in precondition: ${opts.uid}, UID in object meta: ${old.metadata.uid}`);
@@ -190,6 +193,7 @@ export class Store {
     if (opts.resourceVersion && opts.resourceVersion !== old.metadata.resourceVersion) {
       throw conflict(type.group, type.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
+    if (opts.dryRun) return old;
     let result: KubeObject;
     if (type.kind === 'Namespace' && type.group === '') {
       result = this.markDeleting(type, old, { phase: 'Terminating' });
