@@ -64,9 +64,9 @@ export async function demo(args: ParsedArgs): Promise<void> {
 What to try next:
   export KUBECONFIG=${kubeconfig}
   kubectl get pods,svc,endpointslices -A
-  ambit local exec default/deploy/client -- curl -s http://echo.default.svc.cluster.local/
-  ambit local logs default/deploy/echo-v1 -f
+  bin/ambit local exec default/deploy/client -- curl -s http://echo.default.svc.cluster.local/
+  bin/ambit local logs default/deploy/echo-v1 -f
   kubectl scale deployment echo-v2 --replicas=3
-  ambit local status
-  ambit local down          # removes everything the cluster created`);
+  bin/ambit local status
+  bin/ambit local down      # removes everything the cluster created`);
 }

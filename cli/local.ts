@@ -5,7 +5,7 @@ import { access, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { ClusterConfig, clusterConfig, DEFAULT_STATE_ROOT, statePaths } from '../localcluster/cluster/config';
-import { crashedBefore, daemonScriptPath, runningDaemon, startDaemon, stopDaemon, DaemonRecord } from '../localcluster/cluster/control';
+import { crashedBefore, daemonScriptPath, runningDaemon, savedConfig, startDaemon, stopDaemon, DaemonRecord } from '../localcluster/cluster/control';
 import { missingPrerequisites } from '../localcluster/cluster/prereqs';
 import { IMAGE_TABLE, describeEntrypoint } from '../localcluster/images/image-map';
 import { ClusterRuntime, findLeftovers } from '../localcluster/runtime';
@@ -17,11 +17,15 @@ export const DIST_DIR = join(__dirname, '..');
 
 const out = (s: string): void => { process.stdout.write(`${s}\n`); };
 
-function configFrom(args: ParsedArgs): ClusterConfig {
+/** The cluster the flags name; settings not given come from its last run (kept in its state directory). */
+async function configFrom(args: ParsedArgs): Promise<ClusterConfig> {
+  const name = stringFlag(args, 'name') ?? process.env.AMBIT_CLUSTER;
+  const saved = await savedConfig(clusterConfig({ name }).stateDir);
   return clusterConfig({
-    name: stringFlag(args, 'name') ?? process.env.AMBIT_CLUSTER,
-    nodes: intFlag(args, 'nodes'),
-    block: intFlag(args, 'block'),
+    name,
+    nodes: intFlag(args, 'nodes') ?? saved?.nodes,
+    block: intFlag(args, 'block') ?? saved?.block,
+    apiPort: saved && intFlag(args, 'block') === undefined ? saved.apiPort : undefined,
   });
 }
 
@@ -42,7 +46,7 @@ async function otherClusters(me: ClusterConfig): Promise<DaemonRecord[]> {
 export async function localUp(args: ParsedArgs): Promise<ClusterConfig> {
   const missing = await missingPrerequisites();
   if (missing.length) throw new UsageError(`the local cluster cannot start on this machine:\n  ${missing.join('\n  ')}`);
-  let cfg = configFrom(args);
+  let cfg = await configFrom(args);
   const running = await runningDaemon(cfg.stateDir);
   if (running) {
     if (args.flags.has('nodes') && running.config.nodes !== cfg.nodes) {
@@ -62,7 +66,7 @@ export async function localUp(args: ParsedArgs): Promise<ClusterConfig> {
 }
 
 export async function localDown(args: ParsedArgs): Promise<void> {
-  const cfg = configFrom(args);
+  const cfg = await configFrom(args);
   const rec = await runningDaemon(cfg.stateDir);
   if (rec) {
     out(`stopping local cluster '${cfg.name}' ...`);
@@ -88,7 +92,7 @@ export function kubeClient(cfg: ClusterConfig): KubeConfig {
 }
 
 async function localStatus(args: ParsedArgs): Promise<void> {
-  const cfg = configFrom(args);
+  const cfg = await configFrom(args);
   const rec = await runningDaemon(cfg.stateDir);
   if (!rec) {
     out(`local cluster '${cfg.name}' is not running${(await crashedBefore(cfg.stateDir)) ? ' (its last run did not shut down cleanly; `ambit local up` recovers it)' : ''}`);
@@ -137,7 +141,7 @@ export function podNetns(cfg: ClusterConfig, pod: V1Pod): string {
 }
 
 async function runningConfig(args: ParsedArgs): Promise<ClusterConfig> {
-  const cfg = configFrom(args);
+  const cfg = await configFrom(args);
   const rec = await runningDaemon(cfg.stateDir);
   if (!rec) throw new UsageError(`local cluster '${cfg.name}' is not running: start it with 'ambit local up'`);
   return rec.config;

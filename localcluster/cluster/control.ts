@@ -36,6 +36,12 @@ export async function runningDaemon(stateDir: string): Promise<DaemonRecord | un
   return stat && stat.startTime === rec.startTime ? rec : undefined;
 }
 
+/** The settings of the cluster's last run (its supervisor record outlives a crash), if any. */
+export async function savedConfig(stateDir: string): Promise<ClusterConfig | undefined> {
+  return (await readJson<DaemonRecord>(statePaths(stateDir).daemonPid))?.config
+    ?? readJson<ClusterConfig>(statePaths(stateDir).config);
+}
+
 /** True when a pid file exists but its process is gone: the last run crashed or was killed. */
 export async function crashedBefore(stateDir: string): Promise<boolean> {
   const rec = await readJson<DaemonRecord>(statePaths(stateDir).daemonPid);

@@ -59,6 +59,7 @@ export async function runCluster(config: ClusterConfig, distDir: string): Promis
   await mkdir(config.stateDir, { recursive: true });
   const stat = await readProcStat(process.pid);
   await writeFile(paths.daemonPid, JSON.stringify({ pid: process.pid, startTime: stat?.startTime ?? '', config }));
+  await writeFile(paths.config, JSON.stringify(config));
 
   const runtime = new ClusterRuntime({ cluster: config.name, block: config.block, nodeCount: config.nodes, stateDir: config.stateDir });
   const killed = await killRecordedLeftovers(config.stateDir);
@@ -66,6 +67,16 @@ export async function runCluster(config: ClusterConfig, distDir: string): Promis
   await runtime.tearDown(); // anything a crashed run left behind: namespaces, links, rules
   await rm(paths.pods, { recursive: true, force: true });
   await runtime.setUp();
+  try {
+    return await startServices(config, distDir, runtime);
+  } catch (err) {
+    await runtime.tearDown().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startServices(config: ClusterConfig, distDir: string, runtime: ClusterRuntime): Promise<RunningCluster> {
+  const paths = statePaths(config.stateDir);
   const plan = runtime.plan;
   log(`network ready: bridge ${plan.gatewayIP}, ${config.nodes} node(s)`);
 
