@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { statePaths } from '../localcluster/cluster/config';
 import { ParsedArgs, UsageError } from './args';
-import { DIST_DIR, execInNetns, findPod, kubeClient, localUp, podNetns } from './local';
+import { DIST_DIR, execInPod, findPod, kubeClient, localUp } from './local';
 
 const run = promisify(execFile);
 const out = (s: string): void => { process.stdout.write(`${s}\n`); };
@@ -48,12 +48,11 @@ export async function demo(args: ParsedArgs): Promise<void> {
   out((await kubectl(kubeconfig, ['get', 'pods', '-o', 'wide'])).trimEnd());
 
   const client = await findPod(cfg, 'default/deploy/client');
-  const netns = podNetns(cfg, client);
   const seen = new Set<string>();
   for (let i = 0; i < 6; i++) {
     const cmd = ['curl', '-sS', '--max-time', '5', 'http://echo/?from=demo'];
     if (i === 0) out(`\n$ ambit local exec default/${client.metadata?.name} -- ${cmd.join(' ')}`);
-    const res = await execInNetns(netns, cmd, 'pipe');
+    const res = await execInPod(cfg, client, cmd, 'pipe');
     if (res.code !== 0) throw new Error(`curl from the client pod failed with exit code ${res.code}`);
     const body = JSON.parse(res.stdout) as { pod: string; version: string; source: string; node: string };
     if (i === 0) out(JSON.stringify(body, null, 2));

@@ -1,7 +1,7 @@
 // `ambit local up|down|status|exec|logs|images`: drive the single-machine Kubernetes stand-in.
 
 import { spawn } from 'node:child_process';
-import { access, readdir, rm } from 'node:fs/promises';
+import { access, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { ClusterConfig, clusterConfig, DEFAULT_STATE_ROOT, statePaths } from '../localcluster/cluster/config';
@@ -10,7 +10,8 @@ import { missingPrerequisites } from '../localcluster/cluster/prereqs';
 import { IMAGE_TABLE, describeEntrypoint } from '../localcluster/images/image-map';
 import { ClusterRuntime, findLeftovers } from '../localcluster/runtime';
 import { killRecordedLeftovers } from '../localcluster/runtime/pid-records';
-import { logDir, logFileName, nodeNetnsName, podNetnsName } from '../localcluster/runtime/names';
+import { logDir, logFileName, nodeNetnsName, pidDir, pidFileName, podNetnsName } from '../localcluster/runtime/names';
+import { readProcStat } from '../localcluster/runtime/proc-stat';
 import { intFlag, parseArgs, ParsedArgs, stringFlag, UsageError } from './args';
 
 export const DIST_DIR = join(__dirname, '..');
@@ -147,10 +148,34 @@ async function runningConfig(args: ParsedArgs): Promise<ClusterConfig> {
   return rec.config;
 }
 
-/** Runs a command in a pod's network namespace (and with its hosts file); resolves to its exit code. */
-export function execInNetns(netns: string, command: string[], stdio: 'inherit' | 'pipe' = 'inherit'): Promise<{ code: number; stdout: string }> {
+/**
+ * How to run a command inside a pod, like `kubectl exec`: when the container's process is running,
+ * enter its mount and network namespaces (its hosts file and service-account mount) with its
+ * environment; otherwise fall back to the pod's network namespace.
+ */
+export async function podExecPrefix(cfg: ClusterConfig, pod: V1Pod, container?: string): Promise<{ argv: string[]; env: NodeJS.ProcessEnv }> {
+  const name = container ?? pod.spec?.containers[0]?.name ?? '';
+  const recPath = join(pidDir(cfg.stateDir), pidFileName(pod.metadata?.uid ?? '', name));
+  const rec = await readFile(recPath, 'utf8').then((t) => JSON.parse(t) as { pid: number; startTime: string }, () => undefined);
+  const stat = rec ? await readProcStat(rec.pid) : null;
+  if (rec && stat && stat.startTime === rec.startTime) {
+    const environ = await readFile(`/proc/${rec.pid}/environ`, 'utf8').catch(() => '');
+    const env: NodeJS.ProcessEnv = {};
+    for (const kv of environ.split('\0')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    return { argv: ['nsenter', '--target', String(rec.pid), '--mount', '--net', '--'], env };
+  }
+  return { argv: ['ip', 'netns', 'exec', podNetns(cfg, pod)], env: process.env };
+}
+
+/** Runs a command inside a pod (see podExecPrefix); resolves to its exit code and, when piped, its output. */
+export async function execInPod(cfg: ClusterConfig, pod: V1Pod, command: string[], stdio: 'inherit' | 'pipe' = 'inherit', container?: string): Promise<{ code: number; stdout: string }> {
+  const prefix = await podExecPrefix(cfg, pod, container);
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, ...command], { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'inherit'] });
+    const [cmd, ...args] = [...prefix.argv, ...command];
+    const child = spawn(cmd, args, { env: prefix.env, stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.once('error', reject);
@@ -160,10 +185,10 @@ export function execInNetns(netns: string, command: string[], stdio: 'inherit' |
 
 async function localExec(args: ParsedArgs): Promise<void> {
   const [ref] = args.positionals;
-  if (!ref || args.rest.length === 0) throw new UsageError('usage: ambit local exec <namespace>/<pod> -- <command...>');
+  if (!ref || args.rest.length === 0) throw new UsageError('usage: ambit local exec <namespace>/<pod> [-c container] -- <command...>');
   const cfg = await runningConfig(args);
   const pod = await findPod(cfg, ref);
-  const { code } = await execInNetns(podNetns(cfg, pod), args.rest);
+  const { code } = await execInPod(cfg, pod, args.rest, 'inherit', stringFlag(args, 'container'));
   process.exitCode = code;
 }
 
@@ -192,7 +217,7 @@ export const LOCAL_USAGE = `ambit local <command>   a single-machine Kubernetes 
   up [--nodes N] [--name NAME] [--block 0|1]   start it (idempotent; default 2 nodes)
   down [--keep-state]                          stop it and remove everything it created
   status                                       nodes and pods
-  exec <ns>/<pod> -- <cmd...>                  run a command in a pod's network (also <ns>/deploy/<name>)
+  exec <ns>/<pod> [-c C] -- <cmd...>           run a command inside a pod (also <ns>/deploy/<name>)
   logs <ns>/<pod> [-c CONTAINER] [-f]          a container's output
   images                                       the image → command table`;
 

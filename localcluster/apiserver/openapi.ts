@@ -70,6 +70,12 @@ function pathsOf(t: ResourceType, custom: boolean): Record<string, unknown> {
   if (has('delete')) item.delete = operation(t, 'delete', 'delete', [param('dryRun', 'query', 'dry run')], undefined);
   const paths: Record<string, unknown> = { [prefix]: collection };
   if (has('get')) paths[`${prefix}/{name}`] = item;
+  else if (has('create')) {
+    // kubectl decides whether the server validates fields by looking for a PATCH operation of the
+    // kind carrying the fieldValidation parameter; without one it falls back to OpenAPI v2, which
+    // is not served. Create-only kinds (TokenReview) therefore declare one; the server answers 405.
+    paths[`${prefix}/{name}`] = { parameters: named, patch: operation(t, 'patch', 'patch', WRITE_PARAMS, ['application/merge-patch+json']) };
+  }
   if (t.statusSubresource) {
     paths[`${prefix}/{name}/status`] = {
       parameters: named,

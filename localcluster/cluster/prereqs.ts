@@ -9,6 +9,7 @@ export const REQUIRED_COMMANDS = [
   { command: 'iptables', pkg: 'iptables' },
   { command: 'iptables-restore', pkg: 'iptables' },
   { command: 'mount', pkg: 'mount' },
+  { command: 'nsenter', pkg: 'util-linux' },
   { command: 'curl', pkg: 'curl' },
 ] as const;
 

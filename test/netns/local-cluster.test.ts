@@ -133,6 +133,61 @@ test('a Service with no ready endpoints refuses connections quickly', async () =
   assert.match(r, /refused|Couldn't connect/i);
 });
 
+test('a container gets its downward-API env and a service-account token that the API server accepts', async () => {
+  const sh = (script: string) => ambit('local', 'exec', 'default/deploy/pinned-client', '--', 'sh', '-c', script);
+  const envOut = await sh('echo "$POD_NAME $NODE_NAME $KUBERNETES_SERVICE_HOST"; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace');
+  assert.match(envOut, /^pinned-client-\S+ node1 198\.19\.128\.1\ndefault$/);
+  // In-cluster access as a real client does it: the kubernetes Service VIP, the mounted CA and token.
+  const body = await sh('D=/var/run/secrets/kubernetes.io/serviceaccount; curl -sS --max-time 5 --cacert $D/ca.crt -H "Authorization: Bearer $(cat $D/token)" https://kubernetes.default.svc.cluster.local/api/v1/namespaces/default/services/pinned');
+  assert.equal((JSON.parse(body) as { metadata: { name: string } }).metadata.name, 'pinned');
+  const token = (await sh('cat /var/run/secrets/kubernetes.io/serviceaccount/token')).trim();
+  const review = join(root, 'review.json');
+  await writeFile(review, JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }));
+  const status = (JSON.parse(await kubectl('create', '-f', review, '-o', 'json')) as { status: { authenticated: boolean; user: { username: string } } }).status;
+  assert.equal(status.authenticated, true);
+  assert.equal(status.user.username, 'system:serviceaccount:default:default');
+});
+
+test('a hostNetwork DaemonSet runs one pod per node on the node address', async () => {
+  const manifest = join(root, 'ds.yaml');
+  await writeFile(manifest, `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: node-echo }
+spec:
+  selector: { matchLabels: { app: node-echo } }
+  template:
+    metadata: { labels: { app: node-echo } }
+    spec:
+      hostNetwork: true
+      containers:
+        - name: echo
+          image: ambit/echo
+          env:
+            - { name: PORT, value: "18080" }
+            - name: NODE_NAME
+              valueFrom: { fieldRef: { fieldPath: spec.nodeName } }
+          readinessProbe: { tcpSocket: { port: 18080 }, periodSeconds: 1 }
+`);
+  await kubectl('apply', '-f', manifest);
+  const deadline = Date.now() + 60_000;
+  let pods: { spec: { nodeName: string }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }[] = [];
+  while (Date.now() < deadline) {
+    pods = (JSON.parse(await kubectl('get', 'pods', '-l', 'app=node-echo', '-o', 'json')) as { items: typeof pods }).items;
+    if (pods.length === 2 && pods.every((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) break;
+    await sleep(300);
+  }
+  const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: { metadata: { name: string }; status: { addresses: { type: string; address: string }[] } }[] };
+  assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), ['node1', 'node2']);
+  for (const p of pods) {
+    const node = nodes.items.find((n) => n.metadata.name === p.spec.nodeName)!;
+    const nodeIP = node.status.addresses.find((a) => a.type === 'InternalIP')!.address;
+    assert.equal(p.status.podIP, nodeIP, 'a hostNetwork pod has its node address');
+    const body = await curlFromClient(`http://${nodeIP}:18080/`);
+    assert.equal(body.node, p.spec.nodeName);
+  }
+  await kubectl('delete', '-f', manifest);
+});
+
 test('after a supervisor crash, up recovers the cluster with its objects and traffic', async () => {
   const rec = JSON.parse(await readFile(join(stateDir, 'daemon.json'), 'utf8')) as { pid: number };
   process.kill(rec.pid, 'SIGKILL');
