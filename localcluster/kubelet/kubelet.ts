@@ -54,6 +54,17 @@ interface PodRun {
 }
 
 const TOKEN_SECONDS = 24 * 3600;
+
+function restartPolicyOf(pod: KubeObject): 'Always' | 'OnFailure' | 'Never' {
+  const p = isRecord(pod.spec) ? pod.spec.restartPolicy : undefined;
+  return p === 'OnFailure' || p === 'Never' ? p : 'Always';
+}
+
+/** terminationGracePeriodSeconds (default 30 s, as Kubernetes), capped so `down` never hangs long. */
+function graceMsOf(pod: KubeObject): number {
+  const g = isRecord(pod.spec) ? pod.spec.terminationGracePeriodSeconds : undefined;
+  return Math.min(typeof g === 'number' && g >= 0 ? g * 1000 : 30_000, 30_000);
+}
 const podKey = (p: KubeObject): string => `${p.metadata.namespace}/${p.metadata.name}`;
 
 export class Kubelet {
@@ -160,6 +171,7 @@ export class Kubelet {
     const container = this.o.runtime.startContainer({
       podUID: run.uid, namespace: run.namespace, podName: run.name, containerName: c.name, netns: run.netns,
       command: image.argv, env, ...(c.workingDir ? { cwd: c.workingDir } : {}), serviceAccountDir: saDir,
+      restartPolicy: restartPolicyOf(pod), stopGraceMs: graceMsOf(pod),
     }, (s: ContainerState) => {
       run.states.set(c.name, s);
       if (s.state !== 'running' && probe) run.ready.set(c.name, false);

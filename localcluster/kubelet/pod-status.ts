@@ -61,7 +61,10 @@ export function podStatus(pod: KubeObject, view: PodRunView, now: string): Recor
   const allReady = containerStatuses.length > 0 && containerStatuses.every((c) => c.ready);
   const notReady = containerStatuses.filter((c) => !c.ready).map((c) => c.name);
   const why = notReady.length ? `containers with unready status: [${notReady.join(' ')}]` : undefined;
-  const phase = allRunning ? 'Running' : 'Pending';
+  const terminated = containerStatuses.filter((c) => 'terminated' in c.state);
+  const allDone = containerStatuses.length > 0 && terminated.length === containerStatuses.length;
+  const failed = terminated.some((c) => (c.state as { terminated: { exitCode: number } }).terminated.exitCode !== 0);
+  const phase = allDone ? (failed ? 'Failed' : 'Succeeded') : allRunning ? 'Running' : 'Pending';
   return {
     phase,
     conditions: [
