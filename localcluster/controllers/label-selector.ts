@@ -2,7 +2,7 @@
 // (matchLabels + matchExpressions with In, NotIn, Exists, DoesNotExist). Pure functions.
 
 import { isRecord } from '../apiserver/types';
-import { list, records, str, stringMap } from './object-access';
+import { labelSelectorFromObject } from '../apiserver/selectors';
 
 /** Every key of `wanted` is present in `labels` with the same value (an empty map matches all). */
 export function matchesLabels(wanted: Record<string, string>, labels: Record<string, string>): boolean {
@@ -10,22 +10,14 @@ export function matchesLabels(wanted: Record<string, string>, labels: Record<str
 }
 
 /**
- * A LabelSelector as the API defines it; absent or malformed selects nothing, `{}` selects
- * everything. An unknown operator selects nothing rather than everything.
+ * A LabelSelector as the API defines it (parsed by the API server's selector code); absent or
+ * malformed selects nothing, `{}` selects everything.
  */
 export function matchesSelector(selector: unknown, labels: Record<string, string>): boolean {
   if (!isRecord(selector)) return false;
-  if (!matchesLabels(stringMap(selector.matchLabels), labels)) return false;
-  return records(selector.matchExpressions).every((e) => {
-    const key = str(e.key) ?? '';
-    const values = list(e.values).filter((v): v is string => typeof v === 'string');
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    switch (e.operator) {
-      case 'In': return has && values.includes(labels[key]);
-      case 'NotIn': return !has || !values.includes(labels[key]);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  });
+  try {
+    return labelSelectorFromObject(selector)(labels);
+  } catch {
+    return false;
+  }
 }
