@@ -9,6 +9,7 @@ import { readBody, sendError, sendJson, warningHeaders } from './http-io';
 import type { OpenApiSet } from './openapi';
 import { handleResource, ResourceContext, resolveType } from './resource-handlers';
 import { matchRoute, Route, RouteMatch } from './routes';
+import { tableView } from './table';
 import { SERVICE_ACCOUNT_ISSUER } from './tokens';
 import type { WatchHub } from './watch-stream';
 
@@ -73,16 +74,18 @@ async function dispatch(deps: HandlerDeps, req: IncomingMessage, res: ServerResp
       if (!METHODS.has(method)) throw methodNotAllowed(`the server does not allow the ${method} method`);
       const type = resolveType(registry, route.target);
       const watch = query.get('watch');
+      // kubectl get asks for a meta.k8s.io Table (server-side printing) in its Accept header.
+      const table = method === 'GET' ? tableView(deps.ctx, type, req.headers.accept, query) : undefined;
       if (method === 'GET' && (route.target.watchPrefix || watch === 'true' || watch === '1')) {
         if (!type.verbs.includes('watch')) throw methodNotAllowed('the server does not allow watching this resource');
-        return deps.watches.serve(type, route.target, query, res);
+        return deps.watches.serve(type, route.target, query, res, table?.watch);
       }
       const body = WRITE_METHODS.has(method) ? await readBody(req) : undefined;
       const reply = handleResource(deps.ctx, {
         method, target: route.target, type, query, contentType: req.headers['content-type'], body,
       });
       const headers: Record<string, string[]> = reply.warnings?.length ? { Warning: warningHeaders(reply.warnings) } : {};
-      return sendJson(res, reply.status, reply.body, headers);
+      return sendJson(res, reply.status, table && reply.status === 200 ? table.body(reply.body) : reply.body, headers);
     }
   }
 }

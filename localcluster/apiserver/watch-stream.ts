@@ -23,7 +23,7 @@ export const DEFAULT_WATCH_SETTINGS: WatchSettings = {
   bookmarkIntervalMs: 60_000, maxBufferedBytes: 16 * 1024 * 1024, defaultTimeoutSeconds: 1800,
 };
 
-type Line = { type: string; object: unknown };
+export type Line = { type: string; object: unknown };
 
 export class WatchHub {
   private readonly open = new Set<ServerResponse>();
@@ -40,8 +40,11 @@ export class WatchHub {
     for (const res of [...this.open]) res.end();
   }
 
-  /** Serves one watch; throws an ApiError (answered as a Status) only before anything is sent. */
-  serve(type: ResourceType, target: ResourceTarget, query: URLSearchParams, res: ServerResponse): void {
+  /**
+   * Serves one watch; throws an ApiError (answered as a Status) only before anything is sent.
+   * `transform` rewrites each event before it is sent (Table events for kubectl get -w).
+   */
+  serve(type: ResourceType, target: ResourceTarget, query: URLSearchParams, res: ServerResponse, transform?: (line: Line) => Line): void {
     const selected = selectorPredicate(query);
     const name = target.name;
     const predicate: ObjectPredicate | undefined = name === undefined ? selected : (o) => o.metadata.name === name && (!selected || selected(o));
@@ -71,7 +74,7 @@ export class WatchHub {
     });
     write = (line) => {
       if (res.writableEnded || res.destroyed) return;
-      res.write(`${JSON.stringify(line)}\n`);
+      res.write(`${JSON.stringify(transform ? transform(line) : line)}\n`);
       if (res.writableLength > this.settings.maxBufferedBytes) res.destroy();
     };
     for (const line of pending) write(line);
