@@ -24,8 +24,20 @@ function defaultNamespace(obj: KubeObject): void {
   if (!obj.metadata.deletionTimestamp && status.phase === undefined) status.phase = 'Active';
 }
 
+/** Defaults inside a pod spec (a Pod's, or a workload's template): container port protocols. */
+function defaultPodSpec(spec: Obj): void {
+  for (const list of [spec.containers, spec.initContainers]) {
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      if (!isRecord(c) || !Array.isArray(c.ports)) continue;
+      for (const p of c.ports) if (isRecord(p)) p.protocol ??= 'TCP';
+    }
+  }
+}
+
 function defaultPod(op: 'create' | 'update', obj: KubeObject): void {
   const spec = child(obj, 'spec');
+  defaultPodSpec(spec);
   spec.serviceAccountName ??= typeof spec.serviceAccount === 'string' ? spec.serviceAccount : 'default';
   spec.restartPolicy ??= 'Always';
   spec.dnsPolicy ??= 'ClusterFirst';
@@ -53,6 +65,7 @@ function defaultService(obj: KubeObject): void {
 function checkWorkload(type: ResourceType, obj: KubeObject): void {
   const spec = child(obj, 'spec');
   if (type.kind === 'Deployment') spec.replicas ??= 1;
+  if (isRecord(spec.template) && isRecord(spec.template.spec)) defaultPodSpec(spec.template.spec);
   const fail = (causes: StatusCause[]): never => { throw invalid(type.group, type.kind, obj.metadata.name ?? '', causes); };
   const selector = spec.selector;
   if (!isRecord(selector) || Object.keys(selector).length === 0) {

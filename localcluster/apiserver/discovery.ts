@@ -1,6 +1,7 @@
 // Legacy API discovery documents built from the registry: /version, /api (APIVersions), /apis
 // (APIGroupList), /apis/<group> (APIGroup) and the per group-version APIResourceList. Pure.
 
+import { scaleDiscoveryEntry } from './scale-discovery';
 import type { ResourceType } from './types';
 
 export const KUBE_VERSION = {
@@ -58,6 +59,8 @@ export function resourceList(types: readonly ResourceType[], group: string, vers
     if (t.statusSubresource) {
       resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
     }
+    const scale = scaleDiscoveryEntry(t);
+    if (scale) resources.push(scale);
     if (t.group === '' && t.plural === 'serviceaccounts') {
       resources.push({
         name: 'serviceaccounts/token', singularName: '', namespaced: true, group: 'authentication.k8s.io',

@@ -1,145 +1,205 @@
-// Decoding of the Kubernetes protobuf wire format for the few request bodies kubectl sends that
-// way (`kubectl create namespace|configmap|secret|serviceaccount|token`, DeleteOptions): the
-// `k8s\0` + runtime.Unknown envelope, then the object by a small field table into plain JSON.
-// Anything else is refused with 415 so the user is told to use JSON/YAML (e.g. `kubectl apply`).
+// Decoding of Kubernetes protobuf request bodies (what kubectl's typed clients send): the `k8s\0`
+// magic, the runtime.Unknown envelope naming apiVersion/kind, then the object, driven by the
+// declarative field tables of protobuf-schemas.ts into the same plain JSON the JSON path gives.
+// Hostile input is a 400: work is linear in the body, nesting and value counts are bounded.
+// Kinds without a table are refused with 415 so the user is told to send JSON/YAML instead.
 
 import { badRequest, unsupportedMediaType } from './errors';
 import { setOwn } from './json-values';
-
-type Scalar = 'string' | 'bytes' | 'int' | 'bool' | 'time';
-interface Field { name: string; type: Scalar | 'stringMap' | 'bytesMap' | Message; repeated?: boolean }
-interface Message { [fieldNumber: number]: Field }
-
-const f = (name: string, type: Field['type'], repeated = false): Field => ({ name, type, repeated });
-
-const ownerReference: Message = { 1: f('kind', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'), 5: f('apiVersion', 'string'), 6: f('controller', 'bool'), 7: f('blockOwnerDeletion', 'bool') };
-const objectMeta: Message = {
-  1: f('name', 'string'), 2: f('generateName', 'string'), 3: f('namespace', 'string'), 5: f('uid', 'string'),
-  6: f('resourceVersion', 'string'), 7: f('generation', 'int'), 8: f('creationTimestamp', 'time'),
-  9: f('deletionTimestamp', 'time'), 10: f('deletionGracePeriodSeconds', 'int'), 11: f('labels', 'stringMap'),
-  12: f('annotations', 'stringMap'), 13: f('ownerReferences', ownerReference, true), 14: f('finalizers', 'string', true),
-};
-const meta = f('metadata', objectMeta);
-
-const deleteOptions: Message = {
-  1: f('gracePeriodSeconds', 'int'), 2: f('preconditions', { 1: f('uid', 'string'), 2: f('resourceVersion', 'string') }),
-  3: f('orphanDependents', 'bool'), 4: f('propagationPolicy', 'string'), 5: f('dryRun', 'string', true),
-};
-
-/** Field tables by `apiVersion/kind`. */
-const KINDS: Readonly<Record<string, Message>> = {
-  'v1/Namespace': { 1: meta, 2: f('spec', { 1: f('finalizers', 'string', true) }), 3: f('status', { 1: f('phase', 'string') }) },
-  'v1/ConfigMap': { 1: meta, 2: f('data', 'stringMap'), 3: f('binaryData', 'bytesMap'), 4: f('immutable', 'bool') },
-  'v1/Secret': { 1: meta, 2: f('data', 'bytesMap'), 3: f('type', 'string'), 4: f('stringData', 'stringMap'), 5: f('immutable', 'bool') },
-  'v1/ServiceAccount': { 1: meta, 3: f('imagePullSecrets', { 1: f('name', 'string') }, true), 4: f('automountServiceAccountToken', 'bool') },
-  'authentication.k8s.io/v1/TokenRequest': {
-    1: meta,
-    2: f('spec', {
-      1: f('audiences', 'string', true), 4: f('expirationSeconds', 'int'),
-      3: f('boundObjectRef', { 1: f('kind', 'string'), 2: f('apiVersion', 'string'), 3: f('name', 'string'), 4: f('uid', 'string') }),
-    }),
-  },
-  'v1/DeleteOptions': deleteOptions,
-  'meta.k8s.io/v1/DeleteOptions': deleteOptions,
-};
+import { envelopeTypeMeta } from './protobuf-meta-schemas';
+import type { Field, Message, ValueType } from './protobuf-schema';
+import { PROTOBUF_KINDS } from './protobuf-schemas';
+import { WireReader, WireType } from './protobuf-wire';
+import { isRecord } from './types';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  get done(): boolean { return this.pos >= this.buf.length; }
+/** Message nesting deeper than this is refused (the built-in tables are far shallower). */
+export const MAX_PROTOBUF_DEPTH = 64;
+/** At most this many decoded values (fields, list items, map entries) per body. */
+export const MAX_PROTOBUF_VALUES = 1_000_000;
 
-  varint(): bigint {
-    let result = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (this.pos >= this.buf.length) throw badRequest('protobuf body is truncated');
-      const b = this.buf[this.pos++];
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
-    }
-    throw badRequest('protobuf body has an overlong varint');
+export interface DecodeLimits {
+  maxDepth?: number;
+  maxValues?: number;
+}
+
+type Json = Record<string, unknown>;
+
+class Decoder {
+  private values = 0;
+  constructor(private readonly maxDepth: number, private readonly maxValues: number) {}
+
+  private count(): void {
+    if (++this.values > this.maxValues) throw badRequest(`protobuf body has more than ${this.maxValues} values`);
   }
 
-  bytes(): Buffer {
-    const len = Number(this.varint());
-    if (len > this.buf.length - this.pos) throw badRequest('protobuf body is truncated');
-    const out = this.buf.subarray(this.pos, this.pos + len);
-    this.pos += len;
+  message(buf: Buffer, spec: Message, depth: number): Json {
+    if (depth > this.maxDepth) throw badRequest(`protobuf body is nested deeper than ${this.maxDepth} levels`);
+    const out: Json = {};
+    const r = new WireReader(buf);
+    while (!r.done) {
+      const { field: number, wire } = r.tag();
+      const field = Object.prototype.hasOwnProperty.call(spec, number) ? spec[number] : undefined;
+      if (!field) { r.skip(wire); continue; }
+      this.count();
+      this.field(r, wire, field, out, depth);
+    }
     return out;
   }
 
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 2) this.bytes();
-    else if (wire === 1 || wire === 5) this.pos += wire === 1 ? 8 : 4;
-    else throw badRequest(`protobuf body has an unsupported wire type ${wire}`);
+  private field(r: WireReader, wire: number, field: Field, out: Json, depth: number): void {
+    switch (field.card) {
+      case 'repeated': {
+        const items = Array.isArray(out[field.name]) ? out[field.name] as unknown[] : [];
+        if (wire === WireType.Bytes && (field.type === 'int' || field.type === 'bool')) {
+          const packed = new WireReader(r.bytes());
+          while (!packed.done) { this.count(); items.push(field.type === 'int' ? packed.int64() : packed.bool()); }
+        } else {
+          const v = this.value(r, wire, field, depth);
+          if (v !== undefined) items.push(v);
+        }
+        setOwn(out, field.name, items);
+        return;
+      }
+      case 'map': {
+        expectWire(field, wire, WireType.Bytes);
+        const entry = this.message(r.bytes(), entrySpec(field), depth + 1);
+        const target = isRecord(out[field.name]) ? out[field.name] as Json : {};
+        setOwn(target, String(entry.key ?? ''), entry.value ?? zeroOf(field.type));
+        setOwn(out, field.name, target);
+        return;
+      }
+      case 'inline': {
+        const inner = this.value(r, wire, field, depth);
+        if (isRecord(inner)) for (const k of Object.keys(inner)) setOwn(out, k, inner[k]);
+        return;
+      }
+      default: {
+        const v = this.value(r, wire, field, depth);
+        // Go always writes non-pointer fields; their zero values mean "not set" in JSON.
+        if (v === undefined || (field.card === 'one' && (v === '' || v === 0 || v === false))) return;
+        setOwn(out, field.name, v);
+      }
+    }
+  }
+
+  private value(r: WireReader, wire: number, field: Field, depth: number): unknown {
+    const type = field.type;
+    if (type === 'int' || type === 'bool') {
+      expectWire(field, wire, WireType.Varint);
+      return type === 'int' ? r.int64() : r.bool();
+    }
+    expectWire(field, wire, WireType.Bytes);
+    const bytes = r.bytes();
+    switch (type) {
+      case 'string': return bytes.toString('utf8');
+      case 'bytes': return bytes.toString('base64');
+      case 'time': return timeValue(this.message(bytes, TIME, depth + 1));
+      case 'quantity': return String(this.message(bytes, QUANTITY, depth + 1).string ?? '');
+      case 'intOrString': {
+        const v = this.message(bytes, INT_OR_STRING, depth + 1);
+        return v.type === 1 ? String(v.strVal ?? '') : Number(v.intVal ?? 0);
+      }
+      case 'rawExtension': return rawExtension(this.message(bytes, RAW_EXTENSION, depth + 1).raw);
+      default: return this.message(bytes, type, depth + 1);
+    }
   }
 }
 
-const toInt = (v: bigint): number => Number(BigInt.asIntN(64, v));
+const TIME: Message = { 1: { name: 'seconds', type: 'int', card: 'optional' }, 2: { name: 'nanos', type: 'int', card: 'optional' } };
+const QUANTITY: Message = { 1: { name: 'string', type: 'string', card: 'optional' } };
+const INT_OR_STRING: Message = {
+  1: { name: 'type', type: 'int', card: 'optional' }, 2: { name: 'intVal', type: 'int', card: 'optional' },
+  3: { name: 'strVal', type: 'string', card: 'optional' },
+};
+const RAW_EXTENSION: Message = { 1: { name: 'raw', type: 'bytes', card: 'optional' } };
 
-function decodeMessage(buf: Buffer, spec: Message): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const r = new Reader(buf);
+const ENTRY_SPECS = new WeakMap<Field, Message>();
+
+/** The map<string, T> entry message of a map field (key 1, value 2), built once per field. */
+function entrySpec(field: Field): Message {
+  let spec = ENTRY_SPECS.get(field);
+  if (!spec) {
+    spec = { 1: { name: 'key', type: 'string', card: 'optional' }, 2: { name: 'value', type: field.type, card: 'optional' } };
+    ENTRY_SPECS.set(field, spec);
+  }
+  return spec;
+}
+
+function expectWire(field: Field, wire: number, want: number): void {
+  if (wire !== want) throw badRequest(`protobuf field ${field.name || '(embedded)'} has wire type ${wire}, expected ${want}`);
+}
+
+function zeroOf(type: ValueType): unknown {
+  if (type === 'int') return 0;
+  if (type === 'bool') return false;
+  return typeof type === 'string' ? '' : {};
+}
+
+/** Earliest and latest instants Kubernetes' Time accepts (0001-01-01 .. 9999-12-31). */
+const MIN_SECONDS = -62135596800;
+const MAX_SECONDS = 253402300799;
+
+/** metav1.Time → RFC 3339 at second precision, as Kubernetes' JSON has it; an empty Time is unset. */
+function timeValue(t: Json): string | undefined {
+  if (t.seconds === undefined) return undefined;
+  const seconds = Number(t.seconds);
+  if (!Number.isSafeInteger(seconds) || seconds < MIN_SECONDS || seconds > MAX_SECONDS) {
+    throw badRequest(`protobuf body has a timestamp out of range (${String(t.seconds)} seconds)`);
+  }
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+/** runtime.RawExtension: its raw bytes are the embedded object's JSON. */
+function rawExtension(raw: unknown): unknown {
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  const text = Buffer.from(raw, 'base64').toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw badRequest('protobuf body has an embedded object (RawExtension) that is not JSON');
+  }
+}
+
+/** One message by a field table; for tests and callers that know the message type. */
+export function decodeProtobufMessage(buf: Buffer, spec: Message, limits: DecodeLimits = {}): Record<string, unknown> {
+  return new Decoder(limits.maxDepth ?? MAX_PROTOBUF_DEPTH, limits.maxValues ?? MAX_PROTOBUF_VALUES).message(buf, spec, 0);
+}
+
+interface Envelope { apiVersion: string; kind: string; raw: Buffer; contentEncoding: string }
+
+/** runtime.Unknown, read field by field so `raw` stays a Buffer. */
+function readEnvelope(buf: Buffer): Envelope {
+  const env: Envelope = { apiVersion: '', kind: '', raw: Buffer.alloc(0), contentEncoding: '' };
+  const r = new WireReader(buf);
   while (!r.done) {
-    const tag = Number(r.varint());
-    const wire = tag & 7;
-    const field = spec[tag >>> 3];
-    if (!field) { r.skip(wire); continue; }
-    const value = decodeField(r, wire, field);
-    // Go writes every non-pointer field; its zero values mean "not set" in JSON.
-    if (value === undefined || (!field.repeated && (value === '' || value === 0))) continue;
-    if (field.type === 'stringMap' || field.type === 'bytesMap') {
-      const [k, v] = value as [string, string];
-      const map = (out[field.name] ?? {}) as Record<string, unknown>;
-      setOwn(map, k, v);
-      out[field.name] = map;
-    } else if (field.repeated) {
-      const list = (out[field.name] ?? []) as unknown[];
-      list.push(value);
-      out[field.name] = list;
-    } else {
-      setOwn(out, field.name, value);
+    const { field, wire } = r.tag();
+    if ((field === 1 || field === 2 || field === 3) && wire !== WireType.Bytes) {
+      throw badRequest(`protobuf envelope field ${field} has wire type ${wire}, expected ${WireType.Bytes}`);
     }
+    if (field === 1) {
+      const typeMeta = decodeProtobufMessage(r.bytes(), envelopeTypeMeta);
+      env.apiVersion = String(typeMeta.apiVersion ?? '');
+      env.kind = String(typeMeta.kind ?? '');
+    } else if (field === 2) env.raw = r.bytes();
+    else if (field === 3) env.contentEncoding = r.bytes().toString('utf8');
+    else r.skip(wire);
   }
-  return out;
-}
-
-function decodeField(r: Reader, wire: number, field: Field): unknown {
-  const want = field.type === 'int' || field.type === 'bool' ? 0 : 2;
-  if (wire !== want) throw badRequest(`protobuf field ${field.name} has wire type ${wire}, expected ${want}`);
-  switch (field.type) {
-    case 'int': return toInt(r.varint());
-    case 'bool': return r.varint() !== 0n;
-    case 'string': return r.bytes().toString('utf8');
-    case 'bytes': return r.bytes().toString('base64');
-    case 'time': {
-      const seconds = Number(decodeMessage(r.bytes(), { 1: f('seconds', 'int'), 2: f('nanos', 'int') }).seconds ?? 0);
-      return seconds > 0 ? `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z` : undefined;
-    }
-    case 'stringMap':
-    case 'bytesMap': {
-      const entry = decodeMessage(r.bytes(), { 1: f('key', 'string'), 2: f('value', field.type === 'stringMap' ? 'string' : 'bytes') });
-      return [String(entry.key ?? ''), entry.value ?? ''];
-    }
-    default: return decodeMessage(r.bytes(), field.type);
-  }
+  return env;
 }
 
 /** A `k8s\0`-framed protobuf body as a plain object (with apiVersion and kind), or 400/415. */
-export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
-  if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) throw badRequest('protobuf body does not start with the Kubernetes magic prefix');
-  const envelope = decodeMessage(body.subarray(MAGIC.length), {
-    1: f('typeMeta', { 1: f('apiVersion', 'string'), 2: f('kind', 'string') }), 2: f('raw', 'bytes'),
-  });
-  const typeMeta = (envelope.typeMeta ?? {}) as Record<string, unknown>;
-  const apiVersion = String(typeMeta.apiVersion ?? '');
-  const kind = String(typeMeta.kind ?? '');
-  const spec = KINDS[`${apiVersion}/${kind}`];
-  if (!Object.prototype.hasOwnProperty.call(KINDS, `${apiVersion}/${kind}`) || !spec) {
-    throw unsupportedMediaType(`protobuf bodies are supported only for ${Object.keys(KINDS).join(', ')}; send ${kind || 'this object'} as JSON or YAML (for example with kubectl apply)`);
+export function decodeProtobufObject(body: Buffer, limits: DecodeLimits = {}): Record<string, unknown> {
+  if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw badRequest('protobuf body does not start with the Kubernetes magic prefix');
   }
-  const raw = Buffer.from(String(envelope.raw ?? ''), 'base64');
-  return { apiVersion, kind, ...decodeMessage(raw, spec) };
+  const env = readEnvelope(body.subarray(MAGIC.length));
+  if (env.contentEncoding !== '') throw unsupportedMediaType(`protobuf bodies with content encoding ${JSON.stringify(env.contentEncoding)} are not supported`);
+  const key = `${env.apiVersion}/${env.kind}`;
+  const spec = Object.prototype.hasOwnProperty.call(PROTOBUF_KINDS, key) ? PROTOBUF_KINDS[key] : undefined;
+  if (!spec) {
+    throw unsupportedMediaType(`protobuf bodies are supported only for ${Object.keys(PROTOBUF_KINDS).join(', ')}; send ${env.kind || 'this object'} as JSON or YAML (for example with kubectl apply)`);
+  }
+  return { apiVersion: env.apiVersion, kind: env.kind, ...decodeProtobufMessage(env.raw, spec, limits) };
 }

@@ -16,6 +16,7 @@ import { tokenRequest, tokenReview } from './token-endpoints';
 import type { TokenSigner } from './tokens';
 import { apiVersionOf, isRecord, KubeObject, ResourceType } from './types';
 import { alignWithUrl, decodeObjectBody, dryRunOf, fieldValidationOf, validateFields } from './write-checks';
+import { handleScale } from './scale-subresource';
 
 export interface ResourceContext {
   store: Store;
@@ -72,6 +73,7 @@ export function handleResource(ctx: ResourceContext, call: ResourceCall): Reply 
     if (method !== 'POST' || target.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
     return tokenReview(ctx.auth, call.body, call.contentType);
   }
+  if (sub === 'scale') return handleScale(ctx, call);
   if (sub !== undefined && (sub !== 'status' || !type.statusSubresource || !target.name)) throw noSuchResource();
   let verb = VERB_OF[method] ?? '';
   if (!target.name && method === 'GET') verb = 'list';
