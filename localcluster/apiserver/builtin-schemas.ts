@@ -4,7 +4,7 @@
 
 import type { JsonSchema } from './types';
 
-const any: JsonSchema = {};
+const anyValue: JsonSchema = {};
 const open: JsonSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
 const stringMap: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
 const obj = (properties: Record<string, JsonSchema>): JsonSchema => ({ type: 'object', properties });
@@ -13,14 +13,14 @@ const list = (items: JsonSchema): JsonSchema => ({ type: 'array', items });
 const keyed = (key: string, items: JsonSchema): JsonSchema =>
   ({ ...list(items), 'x-kubernetes-patch-merge-key': key, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': [key] });
 /** An object whose listed fields are known and anything else is an error. */
-const fields = (...names: string[]): JsonSchema => obj(Object.fromEntries(names.map((n) => [n, any])));
+const fields = (...names: string[]): JsonSchema => obj(Object.fromEntries(names.map((n) => [n, anyValue])));
 
 export const OBJECT_META: JsonSchema = obj({
-  name: any, generateName: any, namespace: any, selfLink: any, uid: any, resourceVersion: any,
-  generation: any, creationTimestamp: any, deletionTimestamp: any, deletionGracePeriodSeconds: any,
+  name: anyValue, generateName: anyValue, namespace: anyValue, selfLink: anyValue, uid: anyValue, resourceVersion: anyValue,
+  generation: anyValue, creationTimestamp: anyValue, deletionTimestamp: anyValue, deletionGracePeriodSeconds: anyValue,
   labels: stringMap, annotations: stringMap,
   ownerReferences: list(fields('apiVersion', 'kind', 'name', 'uid', 'controller', 'blockOwnerDeletion')),
-  finalizers: list(any), managedFields: list(open),
+  finalizers: list(anyValue), managedFields: list(open),
 });
 
 const labelSelector: JsonSchema = obj({
@@ -29,29 +29,29 @@ const labelSelector: JsonSchema = obj({
 });
 
 const container: JsonSchema = obj({
-  name: any, image: any, command: any, args: any, workingDir: any,
+  name: anyValue, image: anyValue, command: anyValue, args: anyValue, workingDir: anyValue,
   ports: keyed('containerPort', fields('name', 'containerPort', 'hostPort', 'protocol', 'hostIP')),
   envFrom: list(open),
-  env: keyed('name', obj({ name: any, value: any, valueFrom: open })),
-  resources: open, resizePolicy: list(open), restartPolicy: any,
+  env: keyed('name', obj({ name: anyValue, value: anyValue, valueFrom: open })),
+  resources: open, resizePolicy: list(open), restartPolicy: anyValue,
   volumeMounts: keyed('mountPath', fields('name', 'mountPath', 'readOnly', 'recursiveReadOnly', 'subPath', 'subPathExpr', 'mountPropagation')),
   volumeDevices: list(open),
   livenessProbe: open, readinessProbe: open, startupProbe: open, lifecycle: open,
-  terminationMessagePath: any, terminationMessagePolicy: any, imagePullPolicy: any,
-  securityContext: open, stdin: any, stdinOnce: any, tty: any,
+  terminationMessagePath: anyValue, terminationMessagePolicy: anyValue, imagePullPolicy: anyValue,
+  securityContext: open, stdin: anyValue, stdinOnce: anyValue, tty: anyValue,
 });
 
 const podSpec: JsonSchema = obj({
   volumes: keyed('name', open), initContainers: keyed('name', container), containers: keyed('name', container),
-  ephemeralContainers: list(open), restartPolicy: any, terminationGracePeriodSeconds: any,
-  activeDeadlineSeconds: any, dnsPolicy: any, nodeSelector: stringMap, serviceAccountName: any,
-  serviceAccount: any, automountServiceAccountToken: any, nodeName: any, hostNetwork: any,
-  hostPID: any, hostIPC: any, shareProcessNamespace: any, securityContext: open,
-  imagePullSecrets: list(fields('name')), hostname: any, subdomain: any, affinity: open,
-  schedulerName: any, tolerations: list(open), hostAliases: list(open), priorityClassName: any,
-  priority: any, dnsConfig: open, readinessGates: list(open), runtimeClassName: any,
-  enableServiceLinks: any, preemptionPolicy: any, overhead: open,
-  topologySpreadConstraints: list(open), setHostnameAsFQDN: any, os: open, hostUsers: any,
+  ephemeralContainers: list(open), restartPolicy: anyValue, terminationGracePeriodSeconds: anyValue,
+  activeDeadlineSeconds: anyValue, dnsPolicy: anyValue, nodeSelector: stringMap, serviceAccountName: anyValue,
+  serviceAccount: anyValue, automountServiceAccountToken: anyValue, nodeName: anyValue, hostNetwork: anyValue,
+  hostPID: anyValue, hostIPC: anyValue, shareProcessNamespace: anyValue, securityContext: open,
+  imagePullSecrets: list(fields('name')), hostname: anyValue, subdomain: anyValue, affinity: open,
+  schedulerName: anyValue, tolerations: list(open), hostAliases: list(open), priorityClassName: anyValue,
+  priority: anyValue, dnsConfig: open, readinessGates: list(open), runtimeClassName: anyValue,
+  enableServiceLinks: anyValue, preemptionPolicy: anyValue, overhead: open,
+  topologySpreadConstraints: list(open), setHostnameAsFQDN: anyValue, os: open, hostUsers: anyValue,
   schedulingGates: list(open), resourceClaims: list(open), resources: open,
 });
 
@@ -59,10 +59,10 @@ const podTemplate: JsonSchema = obj({ metadata: OBJECT_META, spec: podSpec });
 
 /** A top-level kind: apiVersion, kind, metadata plus the given fields. */
 const kind = (properties: Record<string, JsonSchema>): JsonSchema =>
-  obj({ apiVersion: any, kind: any, metadata: OBJECT_META, ...properties });
+  obj({ apiVersion: anyValue, kind: anyValue, metadata: OBJECT_META, ...properties });
 
 const workloadSpec = {
-  selector: labelSelector, template: podTemplate, minReadySeconds: any, revisionHistoryLimit: any,
+  selector: labelSelector, template: podTemplate, minReadySeconds: anyValue, revisionHistoryLimit: anyValue,
 };
 
 /** Known-field schemas by `group/Kind` ('' group for core); kinds not listed only check metadata. */
@@ -71,23 +71,23 @@ export const BUILTIN_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   '/Service': kind({
     spec: obj({
       ports: keyed('port', fields('name', 'protocol', 'appProtocol', 'port', 'targetPort', 'nodePort')),
-      selector: stringMap, clusterIP: any, clusterIPs: any, type: any, externalIPs: any,
-      sessionAffinity: any, loadBalancerIP: any, loadBalancerSourceRanges: any, externalName: any,
-      externalTrafficPolicy: any, healthCheckNodePort: any, publishNotReadyAddresses: any,
-      sessionAffinityConfig: open, ipFamilies: any, ipFamilyPolicy: any,
-      allocateLoadBalancerNodePorts: any, loadBalancerClass: any, internalTrafficPolicy: any,
-      trafficDistribution: any,
+      selector: stringMap, clusterIP: anyValue, clusterIPs: anyValue, type: anyValue, externalIPs: anyValue,
+      sessionAffinity: anyValue, loadBalancerIP: anyValue, loadBalancerSourceRanges: anyValue, externalName: anyValue,
+      externalTrafficPolicy: anyValue, healthCheckNodePort: anyValue, publishNotReadyAddresses: anyValue,
+      sessionAffinityConfig: open, ipFamilies: anyValue, ipFamilyPolicy: anyValue,
+      allocateLoadBalancerNodePorts: anyValue, loadBalancerClass: anyValue, internalTrafficPolicy: anyValue,
+      trafficDistribution: anyValue,
     }),
     status: open,
   }),
   'apps/Deployment': kind({
-    spec: obj({ ...workloadSpec, replicas: any, strategy: open, paused: any, progressDeadlineSeconds: any }),
+    spec: obj({ ...workloadSpec, replicas: anyValue, strategy: open, paused: anyValue, progressDeadlineSeconds: anyValue }),
     status: open,
   }),
   'apps/DaemonSet': kind({ spec: obj({ ...workloadSpec, updateStrategy: open }), status: open }),
-  '/ConfigMap': kind({ data: stringMap, binaryData: stringMap, immutable: any }),
-  '/Secret': kind({ data: stringMap, stringData: stringMap, type: any, immutable: any }),
-  '/ServiceAccount': kind({ secrets: list(open), imagePullSecrets: list(fields('name')), automountServiceAccountToken: any }),
+  '/ConfigMap': kind({ data: stringMap, binaryData: stringMap, immutable: anyValue }),
+  '/Secret': kind({ data: stringMap, stringData: stringMap, type: anyValue, immutable: anyValue }),
+  '/ServiceAccount': kind({ secrets: list(open), imagePullSecrets: list(fields('name')), automountServiceAccountToken: anyValue }),
   '/Namespace': kind({ spec: fields('finalizers'), status: open }),
 };
 

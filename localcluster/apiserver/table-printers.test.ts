@@ -89,13 +89,13 @@ test('node columns: Ready/NotReady, cordoned, roles, addresses, node info', () =
     spec: { unschedulable: true },
     status: {
       conditions: [{ type: 'MemoryPressure', status: 'False' }, { type: 'Ready', status: 'True' }],
-      addresses: [{ type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '172.18.0.2' }],
+      addresses: [{ type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '198.18.0.12' }],
       nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'Debian', kernelVersion: '6.1.0', containerRuntimeVersion: 'ambit://0.1' },
     },
   }, { namespace: undefined, labels: { 'node-role.kubernetes.io/control-plane': '', 'kubernetes.io/role': 'worker' } });
   assert.deepEqual(row(nodePrinter, node), {
     NAME: 'x', STATUS: 'Ready,SchedulingDisabled', ROLES: 'control-plane,worker', AGE: '3m2s', VERSION: 'v1.32.0',
-    'INTERNAL-IP': '172.18.0.2', 'EXTERNAL-IP': '<none>', 'OS-IMAGE': 'Debian', 'KERNEL-VERSION': '6.1.0', 'CONTAINER-RUNTIME': 'ambit://0.1',
+    'INTERNAL-IP': '198.18.0.12', 'EXTERNAL-IP': '<none>', 'OS-IMAGE': 'Debian', 'KERNEL-VERSION': '6.1.0', 'CONTAINER-RUNTIME': 'ambit://0.1',
   });
   const down = row(nodePrinter, obj('Node', { status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } }));
   assert.equal(down.STATUS, 'NotReady');
@@ -105,9 +105,9 @@ test('node columns: Ready/NotReady, cordoned, roles, addresses, node info', () =
 });
 
 test('service columns: type, cluster IP, external IP by type, ports with node ports, selector', () => {
-  const svc = obj('Service', { spec: { type: 'NodePort', clusterIP: '10.96.0.10', selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP', nodePort: 31000 }, { port: 53, protocol: 'UDP' }] } });
+  const svc = obj('Service', { spec: { type: 'NodePort', clusterIP: '198.19.0.10', selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP', nodePort: 31000 }, { port: 53, protocol: 'UDP' }] } });
   assert.deepEqual(row(servicePrinter, svc), {
-    NAME: 'x', TYPE: 'NodePort', 'CLUSTER-IP': '10.96.0.10', 'EXTERNAL-IP': '<none>', 'PORT(S)': '80:31000/TCP,53/UDP', AGE: '3m2s', SELECTOR: 'app=web',
+    NAME: 'x', TYPE: 'NodePort', 'CLUSTER-IP': '198.19.0.10', 'EXTERNAL-IP': '<none>', 'PORT(S)': '80:31000/TCP,53/UDP', AGE: '3m2s', SELECTOR: 'app=web',
   });
   assert.equal(row(servicePrinter, obj('Service', { spec: { type: 'LoadBalancer', ports: [] } }))['EXTERNAL-IP'], '<pending>');
   assert.equal(row(servicePrinter, obj('Service', { spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }, { hostname: 'lb.example' }] } } }))['EXTERNAL-IP'], '1.2.3.4,lb.example');
@@ -136,12 +136,12 @@ test('deployment and daemonset columns', () => {
 test('endpoint slices and endpoints list at most three addresses', () => {
   const slice = obj('EndpointSlice', {
     addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }, { name: 'any' }],
-    endpoints: ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map((a) => ({ addresses: [a] })),
+    endpoints: ['198.18.1.1', '198.18.1.2', '198.18.1.3', '198.18.1.4'].map((a) => ({ addresses: [a] })),
   });
-  assert.deepEqual(row(endpointSlicePrinter, slice), { NAME: 'x', ADDRESSTYPE: 'IPv4', PORTS: '8080,any', ENDPOINTS: '10.0.0.1,10.0.0.2,10.0.0.3 + 1 more...', AGE: '3m2s' });
+  assert.deepEqual(row(endpointSlicePrinter, slice), { NAME: 'x', ADDRESSTYPE: 'IPv4', PORTS: '8080,any', ENDPOINTS: '198.18.1.1,198.18.1.2,198.18.1.3 + 1 more...', AGE: '3m2s' });
   assert.equal(row(endpointSlicePrinter, obj('EndpointSlice', { addressType: 'IPv4' })).ENDPOINTS, '<unset>');
-  const ep = obj('Endpoints', { subsets: [{ addresses: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }], ports: [{ port: 80 }] }] });
-  assert.equal(row(endpointsPrinter, ep).ENDPOINTS, '10.0.0.1:80,[fd00::1]:80');
+  const ep = obj('Endpoints', { subsets: [{ addresses: [{ ip: '198.18.1.1' }, { ip: 'fd00::1' }], ports: [{ port: 80 }] }] });
+  assert.equal(row(endpointsPrinter, ep).ENDPOINTS, '198.18.1.1:80,[fd00::1]:80');
   assert.equal(row(endpointsPrinter, obj('Endpoints', {})).ENDPOINTS, '<none>');
 });
 

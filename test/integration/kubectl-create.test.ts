@@ -3,32 +3,16 @@
 // run); then scale, and `get -o json` shows the replicas, image, ports, selectors and targetPorts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { apiRequest, startTestApiServer, TestApiServer } from '../../localcluster/apiserver/test-support';
 import { writeKubeconfig } from '../../localcluster/apiserver/server';
+import { kubectlRunner } from './kubectl-runner';
 
-const KUBECTL = '/usr/bin/kubectl';
 
 let server: TestApiServer;
 let env: NodeJS.ProcessEnv;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function kubectl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, args, { env, timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await kubectl(...args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const { kubectl, ok } = kubectlRunner(() => env, 20_000);
 
 async function getJson(...args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(await ok('get', ...args, '-o', 'json')) as Record<string, unknown>;

@@ -3,35 +3,19 @@
 // a typo), CRDs from manifests/crds and a custom resource, delete -f, and NotFound errors.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { apiRequest, startTestApiServer, TestApiServer } from '../../localcluster/apiserver/test-support';
 import { writeKubeconfig } from '../../localcluster/apiserver/server';
+import { kubectlRunner } from './kubectl-runner';
 
-const KUBECTL = '/usr/bin/kubectl';
 const CRD_DIR = join(__dirname, '..', '..', '..', 'manifests', 'crds');
 
 let server: TestApiServer;
 let env: NodeJS.ProcessEnv;
 let dir: string;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function kubectl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, args, { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await kubectl(...args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const { kubectl, ok } = kubectlRunner(() => env, 30_000);
 
 async function manifest(name: string, text: string): Promise<string> {
   const file = join(dir, name);
