@@ -131,7 +131,7 @@ export class Store {
     delete meta.deletionTimestamp;
     delete meta.resourceVersion;
     if (opts.dryRun) return deepFreeze(obj);
-    return this.commit('ADDED', type, obj, undefined);
+    return this.commit('ADDED', typeKey(type), obj, undefined);
   }
 
   /**
@@ -175,9 +175,9 @@ export class Store {
     meta.resourceVersion = old.metadata.resourceVersion;
     if (deepEqual(obj, old)) return old;
     if (opts.dryRun) return deepFreeze(obj);
-    if (meta.deletionTimestamp && !(meta.finalizers?.length)) return this.remove(type, old);
+    if (meta.deletionTimestamp && !(meta.finalizers?.length)) return this.remove(typeKey(type), old);
     delete meta.resourceVersion;
-    return this.commit('MODIFIED', type, obj, old);
+    return this.commit('MODIFIED', typeKey(type), obj, old);
   }
 
   /**
@@ -196,13 +196,13 @@ export class Store {
     if (opts.dryRun) return old;
     let result: KubeObject;
     if (type.kind === 'Namespace' && type.group === '') {
-      result = this.markDeleting(type, old, { phase: 'Terminating' });
+      result = this.markDeleting(typeKey(type), old, { phase: 'Terminating' });
       this.sweepNamespace(name);
       result = this.tryGet(type, undefined, name) ?? result;
     } else if (old.metadata.finalizers?.length) {
-      result = old.metadata.deletionTimestamp ? old : this.markDeleting(type, old);
+      result = old.metadata.deletionTimestamp ? old : this.markDeleting(typeKey(type), old);
     } else {
-      result = this.remove(type, old);
+      result = this.remove(typeKey(type), old);
     }
     if (!opts.orphanDependents && old.metadata.uid) this.deleteDependents(old.metadata.uid);
     return result;
@@ -267,11 +267,11 @@ export class Store {
     return b;
   }
 
-  private commit(type: EventType, rt: ResourceType, obj: KubeObject, old: KubeObject | undefined): KubeObject {
+  /** Stores one change of the type stored under `tk` and tells the watchers. */
+  private commit(type: EventType, tk: string, obj: KubeObject, old: KubeObject | undefined): KubeObject {
     this.rv += 1;
     obj.metadata.resourceVersion = String(this.rv);
     deepFreeze(obj);
-    const tk = typeKey(rt);
     const key = keyOf(obj.metadata.namespace, obj.metadata.name ?? '');
     if (type === 'DELETED') this.bucket(tk).delete(key);
     else this.bucket(tk).set(key, obj);
@@ -287,17 +287,17 @@ export class Store {
     return obj;
   }
 
-  private remove(type: ResourceType, old: KubeObject): KubeObject {
+  private remove(tk: string, old: KubeObject): KubeObject {
     const gone = structuredClone(old) as KubeObject;
-    return this.commit('DELETED', type, gone, old);
+    return this.commit('DELETED', tk, gone, old);
   }
 
-  private markDeleting(type: ResourceType, old: KubeObject, status?: Record<string, unknown>): KubeObject {
+  private markDeleting(tk: string, old: KubeObject, status?: Record<string, unknown>): KubeObject {
     if (old.metadata.deletionTimestamp && !status) return old;
     const obj = structuredClone(old) as KubeObject;
     obj.metadata.deletionTimestamp ??= timestamp();
     if (status) obj.status = { ...(typeof obj.status === 'object' ? obj.status : {}), ...status };
-    return this.commit('MODIFIED', type, obj, old);
+    return this.commit('MODIFIED', tk, obj, old);
   }
 
   private checkNamespaceOpen(namespace: string | undefined): void {
@@ -309,23 +309,13 @@ export class Store {
     }
   }
 
-  private typeByKey(tk: string): ResourceType {
-    const [group, plural] = [tk.slice(0, tk.indexOf('/')), tk.slice(tk.indexOf('/') + 1)];
-    const sample = this.buckets.get(tk)?.values().next().value as KubeObject | undefined;
-    return {
-      group, plural, version: '', singular: '', kind: sample?.kind ?? '', listKind: '', namespaced: true,
-      shortNames: [], categories: [], statusSubresource: false, verbs: [],
-    };
-  }
-
   private sweepNamespace(namespace: string): void {
     for (const [tk, bucket] of [...this.buckets]) {
       if (tk === '/namespaces') continue;
       for (const o of [...bucket.values()]) {
         if (o.metadata.namespace !== namespace) continue;
-        const t = this.typeByKey(tk);
-        if (o.metadata.finalizers?.length) this.markDeleting(t, o);
-        else this.remove(t, o);
+        if (o.metadata.finalizers?.length) this.markDeleting(tk, o);
+        else this.remove(tk, o);
       }
     }
     this.maybeFinishNamespace(namespace);
@@ -339,7 +329,7 @@ export class Store {
       if (tk === '/namespaces') continue;
       for (const o of bucket.values()) if (o.metadata.namespace === namespace) return;
     }
-    this.remove(this.typeByKey('/namespaces'), ns);
+    this.remove('/namespaces', ns);
   }
 
   private deleteDependents(ownerUid: string): void {
@@ -348,9 +338,8 @@ export class Store {
         if (!o.metadata.ownerReferences?.some((r) => r.uid === ownerUid)) continue;
         const current = bucket.get(keyOf(o.metadata.namespace, o.metadata.name ?? ''));
         if (!current) continue;
-        const t = this.typeByKey(tk);
-        if (current.metadata.finalizers?.length) this.markDeleting(t, current);
-        else this.remove(t, current);
+        if (current.metadata.finalizers?.length) this.markDeleting(tk, current);
+        else this.remove(tk, current);
         if (current.metadata.uid) this.deleteDependents(current.metadata.uid);
       }
     }

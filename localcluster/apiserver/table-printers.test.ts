@@ -32,12 +32,12 @@ const pod = (status: Record<string, unknown>, spec: Record<string, unknown> = {}
 
 test('pod columns: ready count, phase, ip and node; wide columns are priority 1', () => {
   const running = pod({
-    phase: 'Running', podIP: '10.1.0.7', conditions: [{ type: 'Ready', status: 'True' }],
+    phase: 'Running', podIP: '198.18.1.7', conditions: [{ type: 'Ready', status: 'True' }],
     containerStatuses: [container('app', { running: {} }, { ready: true }), container('proxy', { running: {} }, { ready: true })],
   }, { nodeName: 'node-a' });
   assert.deepEqual(row(podPrinter, running), {
     NAME: 'x', READY: '2/2', STATUS: 'Running', RESTARTS: '0', AGE: '3m2s',
-    IP: '10.1.0.7', NODE: 'node-a', 'NOMINATED NODE': '<none>', 'READINESS GATES': '<none>',
+    IP: '198.18.1.7', NODE: 'node-a', 'NOMINATED NODE': '<none>', 'READINESS GATES': '<none>',
   });
   assert.deepEqual(podPrinter.columns.filter((c) => c.priority === 0).map((c) => c.name), ['Name', 'Ready', 'Status', 'Restarts', 'Age']);
   assert.equal(podPrinter.columns[0].format, 'name');

@@ -3,7 +3,6 @@
 // recovers from a previous crash first, and tears everything down on shutdown.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { startApiServer, writeKubeconfig, ApiServer } from '../apiserver/server';
 import { KubeObject } from '../apiserver/types';
 import { timestamp } from '../apiserver/object-meta';
@@ -130,7 +129,7 @@ async function startServices(config: ClusterConfig, distDir: string, runtime: Cl
       await Promise.all(kubelets.map((k) => k.stop()));
       await runtime.tearDown();
       await api.close();
-      await rm(join(paths.pods), { recursive: true, force: true });
+      await rm(paths.pods, { recursive: true, force: true });
       await rm(paths.daemonPid, { force: true });
       log('stopped');
     })();

@@ -18,7 +18,7 @@ const svc = (name: string, spec: Record<string, unknown> = {}): KubeObject => ({
 
 test('the Service CIDR must be a network inside 198.18.0.0/15', () => {
   assert.equal(parseCidr('198.19.0.0/17').size, 32768);
-  assert.throws(() => parseCidr('10.96.0.0/12'), /198\.18\.0\.0\/15/);
+  assert.throws(() => parseCidr('198.20.0.0/16'), /198\.18\.0\.0\/15/);
   assert.throws(() => parseCidr('198.19.0.1/17'), /network address/);
 });
 

@@ -74,11 +74,11 @@ before(async () => {
   await writeKubeconfig(kubeconfig, server.urls[0], server.caPem, server.adminToken, 'test');
   env = { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: kubeconfig, HOME: server.stateDir };
   await send('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
-  await pod('web-1', '10.1.0.9', 'node-a', { ready: true, state: { running: { startedAt: '2024-01-01T00:00:00Z' } } });
-  await pod('web-2', '10.1.0.3', 'node-b', { ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } });
+  await pod('web-1', '198.18.1.9', 'node-a', { ready: true, state: { running: { startedAt: '2024-01-01T00:00:00Z' } } });
+  await pod('web-2', '198.18.1.3', 'node-b', { ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } });
   await send('POST', '/api/v1/namespaces/shop/services', {
     apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' },
-    spec: { type: 'NodePort', clusterIP: '10.96.0.20', selector: { app: 'web' }, ports: [{ port: 80, nodePort: 31000 }, { port: 53, protocol: 'UDP' }] },
+    spec: { type: 'NodePort', clusterIP: '198.19.0.20', selector: { app: 'web' }, ports: [{ port: 80, nodePort: 31000 }, { port: 53, protocol: 'UDP' }] },
   });
   const deploy = {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' },
@@ -92,11 +92,11 @@ after(async () => { await server.dispose(); });
 test('kubectl get pods -o wide prints the pod columns', async () => {
   const out = await kubectl('get', 'pods', '-n', 'shop', '-o', 'wide');
   assert.match(out, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n/);
-  assert.match(out, /^web-1\s+1\/1\s+Running\s+0\s+\d+s\s+10\.1\.0\.9\s+node-a\s+<none>\s+<none>$/m);
-  assert.match(out, /^web-2\s+0\/1\s+CrashLoopBackOff\s+3\s+\d+s\s+10\.1\.0\.3\s+node-b\s+<none>\s+<none>$/m);
+  assert.match(out, /^web-1\s+1\/1\s+Running\s+0\s+\d+s\s+198\.18\.1\.9\s+node-a\s+<none>\s+<none>$/m);
+  assert.match(out, /^web-2\s+0\/1\s+CrashLoopBackOff\s+3\s+\d+s\s+198\.18\.1\.3\s+node-b\s+<none>\s+<none>$/m);
   const narrow = await kubectl('get', 'pods', '-n', 'shop');
   assert.match(narrow, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
-  assert.doesNotMatch(narrow, /10\.1\.0\.9/);
+  assert.doesNotMatch(narrow, /198\.18\.1\.9/);
 });
 
 test('kubectl get --sort-by sorts on fields outside the table (full row objects)', async () => {
@@ -107,7 +107,7 @@ test('kubectl get --sort-by sorts on fields outside the table (full row objects)
 test('kubectl get svc and deploy print their columns', async () => {
   const svc = await kubectl('get', 'svc', '-n', 'shop', '-o', 'wide');
   assert.match(svc, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+SELECTOR\n/);
-  assert.match(svc, /^web\s+NodePort\s+10\.96\.0\.20\s+<none>\s+80:31000\/TCP,53\/UDP\s+\S+\s+app=web$/m);
+  assert.match(svc, /^web\s+NodePort\s+198\.19\.0\.20\s+<none>\s+80:31000\/TCP,53\/UDP\s+\S+\s+app=web$/m);
   const deploy = await kubectl('get', 'deploy', '-n', 'shop');
   assert.match(deploy, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
   assert.match(deploy, /^web\s+2\/2\s+2\s+2\s+\S+$/m);
@@ -130,13 +130,13 @@ test('custom resources print their CRD\'s printer columns', async () => {
 test('kubectl get -o json and -o yaml still return whole objects', async () => {
   const list = JSON.parse(await kubectl('get', 'pods', '-n', 'shop', '-o', 'json')) as { items: Array<{ kind: string; spec: { nodeName: string }; status: { podIP: string } }> };
   assert.equal(list.items.length, 2);
-  assert.deepEqual(list.items.map((p) => [p.kind, p.spec.nodeName, p.status.podIP]), [['Pod', 'node-a', '10.1.0.9'], ['Pod', 'node-b', '10.1.0.3']]);
+  assert.deepEqual(list.items.map((p) => [p.kind, p.spec.nodeName, p.status.podIP]), [['Pod', 'node-a', '198.18.1.9'], ['Pod', 'node-b', '198.18.1.3']]);
   const one = JSON.parse(await kubectl('get', 'pod', 'web-1', '-n', 'shop', '-o', 'json')) as { kind: string; spec: { containers: unknown[] } };
   assert.equal(one.kind, 'Pod');
   assert.equal(one.spec.containers.length, 1);
   const yaml = await kubectl('get', 'pod', 'web-1', '-n', 'shop', '-o', 'yaml');
   assert.match(yaml, /^kind: Pod$/m);
-  assert.match(yaml, /podIP: 10\.1\.0\.9/);
+  assert.match(yaml, /podIP: 198\.18\.1\.9/);
   assert.doesNotMatch(yaml, /Table|columnDefinitions/);
 });
 
