@@ -4,7 +4,7 @@
 
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import './reflect-shim'; // must precede @peculiar/x509 (tsyringe needs Reflect.getMetadata)
+import 'reflect-metadata'; // must precede @peculiar/x509 (tsyringe needs Reflect.getMetadata)
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto);
