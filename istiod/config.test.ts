@@ -1,0 +1,82 @@
+// Unit tests for istiod's configuration: defaults, overrides, duration forms, and every bad
+// variable reported together.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isMeshError } from '../pkg/errors/mesh-error';
+import { loadConfig, parseDurationSeconds, parseListenAddress } from './config';
+
+test('defaults match Istio', () => {
+  const c = loadConfig({});
+  assert.equal(c.trustDomain, 'cluster.local');
+  assert.equal(c.namespace, 'istio-system');
+  assert.equal(c.grpcHost, '0.0.0.0');
+  assert.equal(c.grpcPort, 15012);
+  assert.deepEqual(c.kube, { kind: 'in-cluster' });
+  assert.equal(c.defaultWorkloadCertTtlSeconds, 86400);
+  assert.equal(c.maxWorkloadCertTtlSeconds, 90 * 86400);
+  assert.deepEqual(c.trustedNodeAccounts, [{ namespace: 'istio-system', serviceAccount: 'ztunnel' }]);
+  assert.equal(c.selfSignedRootTtlSeconds, 3650 * 86400);
+  assert.equal(c.tokenAudience, 'istio-ca');
+  assert.ok(Object.isFrozen(c));
+  assert.ok(Object.isFrozen(c.trustedNodeAccounts));
+});
+
+test('overrides are read from the environment', () => {
+  const c = loadConfig({
+    TRUST_DOMAIN: 'example.org', POD_NAMESPACE: 'mesh', ISTIOD_GRPC_ADDRESS: '127.0.0.1:0', KUBECONFIG: '/tmp/kc.yaml',
+    DEFAULT_WORKLOAD_CERT_TTL: '1h30m', MAX_WORKLOAD_CERT_TTL: '2160h',
+    CA_TRUSTED_NODE_ACCOUNTS: 'mesh/ztunnel, kube-system/node-agent',
+  });
+  assert.equal(c.trustDomain, 'example.org');
+  assert.equal(c.namespace, 'mesh');
+  assert.equal(c.grpcHost, '127.0.0.1');
+  assert.equal(c.grpcPort, 0);
+  assert.deepEqual(c.kube, { kind: 'kubeconfig', path: '/tmp/kc.yaml' });
+  assert.equal(c.defaultWorkloadCertTtlSeconds, 5400);
+  assert.equal(c.maxWorkloadCertTtlSeconds, 2160 * 3600);
+  assert.deepEqual(c.trustedNodeAccounts.map((a) => `${a.namespace}/${a.serviceAccount}`), ['mesh/ztunnel', 'kube-system/node-agent']);
+});
+
+test('an explicitly empty trusted account list trusts no node agent', () => {
+  assert.deepEqual(loadConfig({ CA_TRUSTED_NODE_ACCOUNTS: '' }).trustedNodeAccounts, []);
+});
+
+test('durations: Go-style strings and plain seconds', () => {
+  const cases: Array<[string, number | undefined]> = [
+    ['24h', 86400], ['90m', 5400], ['30s', 30], ['3600', 3600], ['1h30m15s', 5415], ['1.5h', 5400], ['90d', 90 * 86400],
+    ['1500ms', 1], ['0', undefined], ['500ms', undefined], ['', undefined], ['h', undefined], ['10 h', undefined],
+    ['-5s', undefined], ['1y', undefined], ['12', 12],
+  ];
+  for (const [text, want] of cases) assert.equal(parseDurationSeconds(text), want, text);
+});
+
+test('listen addresses', () => {
+  assert.deepEqual(parseListenAddress('0.0.0.0:15012'), { host: '0.0.0.0', port: 15012 });
+  assert.deepEqual(parseListenAddress(':15012'), { host: '0.0.0.0', port: 15012 });
+  assert.deepEqual(parseListenAddress('[::1]:0'), { host: '::1', port: 0 });
+  assert.deepEqual(parseListenAddress('localhost:15012'), { host: 'localhost', port: 15012 });
+  assert.equal(parseListenAddress('15012'), undefined);
+  assert.equal(parseListenAddress('host:99999'), undefined);
+  assert.equal(parseListenAddress('::1:15012'), undefined);
+});
+
+test('every bad variable is reported in one error', () => {
+  try {
+    loadConfig({
+      TRUST_DOMAIN: 'Bad_Domain:80', POD_NAMESPACE: 'Not A Namespace', ISTIOD_GRPC_ADDRESS: 'nowhere',
+      DEFAULT_WORKLOAD_CERT_TTL: 'forever', MAX_WORKLOAD_CERT_TTL: '1y', CA_TRUSTED_NODE_ACCOUNTS: 'istio-system/ztunnel,justname,a/b/c',
+    });
+    assert.fail('expected an error');
+  } catch (err) {
+    assert.ok(isMeshError(err, 'InvalidArgument'));
+    for (const name of ['TRUST_DOMAIN', 'POD_NAMESPACE', 'ISTIOD_GRPC_ADDRESS', 'DEFAULT_WORKLOAD_CERT_TTL', 'MAX_WORKLOAD_CERT_TTL', 'CA_TRUSTED_NODE_ACCOUNTS']) {
+      assert.match(err.message, new RegExp(name), name);
+    }
+    assert.match(err.message, /"justname", "a\/b\/c"/);
+  }
+});
+
+test('a default TTL above the maximum is refused', () => {
+  assert.throws(() => loadConfig({ DEFAULT_WORKLOAD_CERT_TTL: '48h', MAX_WORKLOAD_CERT_TTL: '24h' }),
+    /DEFAULT_WORKLOAD_CERT_TTL \(172800s\) is longer than MAX_WORKLOAD_CERT_TTL \(86400s\)/);
+});
