@@ -50,6 +50,8 @@ export class PoolConnection {
       checkServerIdentity,
       ...(req.sourceAddress ? { localAddress: req.sourceAddress } : {}),
     });
+    // The session writes to the wrapper below, so Node cannot switch Nagle off for us.
+    this.tls.setNoDelay(true);
     // Bounded by the server's flow-control windows; the cap only trips if the server stops reading.
     const transport = new WriteDecoupledStream(this.tls, 4 * options.connectionWindowBytes + 4 * MiB);
     this.session = h2connect(`https://${this.target}`, {

@@ -89,6 +89,7 @@ export function createHboneServer(options: HboneServerOptions): HboneServer {
 
   const handleSocket = (socket: Socket): void => {
     socket.on('error', () => undefined);
+    socket.setNoDelay(true); // HTTP/2 frames are already batched; Nagle only adds delayed-ACK stalls
     if (closing || rawSockets.size >= limits.maxConnections) {
       socket.destroy();
       return;
