@@ -8,7 +8,7 @@ import { createCertificateMethod, IMPERSONATED_IDENTITY, type CertificateRequest
 import { describeError, isMeshError } from '../../pkg/errors/mesh-error';
 import { formatSpiffeId, type SpiffeId } from '../../pkg/identity/spiffe';
 import type { CertificateAuthority } from '../../pkg/tls/authority';
-import { MAX_CSR_BYTES, parseCsr } from '../../pkg/tls/csr';
+import { MAX_CSR_BYTES, parseCsr, type ParsedCsr } from '../../pkg/tls/csr';
 import type { IstiodConfig } from '../config';
 import type { CaKube, KubePod, TokenReviewOutcome } from '../kube/types';
 import type { Logger } from '../log';
@@ -139,12 +139,13 @@ export function createCaService(deps: CaServiceDeps): CaService {
 
     if (!request.csr) return refuse('INVALID_ARGUMENT', 'the request has no CSR');
     if (Buffer.byteLength(request.csr) > MAX_CSR_BYTES) return refuse('INVALID_ARGUMENT', `the CSR is larger than ${MAX_CSR_BYTES} bytes`);
-    let sans: readonly string[];
+    let parsedCsr: ParsedCsr;
     try {
-      sans = (await parseCsr(request.csr)).uriSans;
+      parsedCsr = await parseCsr(request.csr);
     } catch (err) {
       return refuse('INVALID_ARGUMENT', `invalid CSR: ${describeError(err)}`);
     }
+    const sans = parsedCsr.uriSans;
     if (sans.length !== 1 || sans[0] !== granted) {
       const shown = sans.length === 0 ? '(none)' : sans.map((s) => JSON.stringify(s.slice(0, 200))).join(', ');
       return refuse('INVALID_ARGUMENT', `CSR SAN ${shown} does not match the identity ${granted} being granted (exactly one URI SAN is required)`);
@@ -153,7 +154,7 @@ export function createCaService(deps: CaServiceDeps): CaService {
     const ttlSeconds = grantedTtlSeconds(request.validityDurationSeconds, settings.defaultWorkloadCertTtlSeconds, settings.maxWorkloadCertTtlSeconds);
     let certChain: string[];
     try {
-      certChain = await ca.signWorkload({ csrPem: request.csr, identity: decision.identity, ttlSeconds });
+      certChain = await ca.signWorkload({ csrPem: request.csr, parsedCsr, identity: decision.identity, ttlSeconds });
     } catch (err) {
       if (isMeshError(err, 'InvalidArgument')) return refuse('INVALID_ARGUMENT', describeError(err));
       return refuse('INTERNAL', `signing failed: ${describeError(err)}`);
