@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
+import { splitProcStat } from '../../localcluster/runtime/proc-stat';
 
 export interface ProcStat {
   readonly pid: number;
@@ -22,18 +23,15 @@ export interface ProcStat {
  * for text that is not a stat line.
  */
 export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open <= 0 || close < open) return undefined;
-  const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 2).trim().split(/\s+/);
-  // rest[0] is field 3 (state); utime is field 14, stime 15, num_threads 20 (1-based, proc(5)).
-  if (!Number.isInteger(pid) || rest.length < 18) return undefined;
-  const utimeTicks = Number(rest[11]);
-  const stimeTicks = Number(rest[12]);
-  const numThreads = Number(rest[17]);
+  const split = splitProcStat(text);
+  // utime is field 14, stime 15, num_threads 20 (proc(5) numbering).
+  if (!split || split.field(20) === undefined) return undefined;
+  const { pid, comm, field } = split;
+  const utimeTicks = Number(field(14));
+  const stimeTicks = Number(field(15));
+  const numThreads = Number(field(20));
   if (![utimeTicks, stimeTicks, numThreads].every(Number.isFinite)) return undefined;
-  return { pid, comm: text.slice(open + 1, close), state: rest[0], utimeTicks, stimeTicks, numThreads };
+  return { pid, comm, state: field(3) as string, utimeTicks, stimeTicks, numThreads };
 }
 
 /** The resident set size in KiB from /proc/<pid>/status text, or undefined (kernel threads, zombies). */
