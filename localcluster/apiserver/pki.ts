@@ -4,10 +4,7 @@
 
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import 'reflect-metadata'; // must precede @peculiar/x509 (tsyringe needs Reflect.getMetadata)
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto);
+import { x509 } from '../../pkg/tls/x509';
 
 export interface PemPair {
   certPem: string;
