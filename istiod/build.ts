@@ -10,7 +10,7 @@ import type { IstiodConfig } from './config';
 import { startGrpcServer, type GrpcService, type RunningGrpcServer } from './grpc-server';
 import { createKubeClient, loadKubeConfig } from './kube/client';
 import type { CaKube } from './kube/types';
-import { consoleLogger, type Logger } from './log';
+import { consoleLogger, type Logger } from '../pkg/log/logger';
 
 export interface BuildOptions {
   readonly logger?: Logger;

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ErrorCode, MeshError } from '../pkg/errors/mesh-error';
 import type { CertificateAuthority } from '../pkg/tls/authority';
-import type { Logger } from './log';
+import type { Logger } from '../pkg/log/logger';
 
 export interface GrpcService {
   /** For log lines, e.g. "istio.v1.auth.IstioCertificateService". */

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import { describeError } from '../pkg/errors/mesh-error';
 import { build } from './build';
 import { loadConfig, type IstiodConfig } from './config';
-import { consoleLogger as log } from './log';
+import { consoleLogger as log } from '../pkg/log/logger';
 
 async function main(): Promise<void> {
   // Control-plane TLS never below 1.2, even if a command-line flag lowered Node's default.

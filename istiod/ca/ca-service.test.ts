@@ -10,7 +10,7 @@ import { createCsr } from '../../pkg/tls/csr';
 import { generateP256Key } from '../../pkg/tls/keys';
 import { loadConfig } from '../config';
 import { memoryKube } from '../kube/memory-kube';
-import { memoryLogger } from '../log';
+import { memoryLogger } from '../../pkg/log/logger';
 import { POD_NAME_EXTRA, POD_UID_EXTRA } from './authorize';
 import { bearerToken, createCaService, grantedTtlSeconds, peerAddress } from './ca-service';
 

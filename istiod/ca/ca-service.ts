@@ -11,7 +11,7 @@ import type { CertificateAuthority } from '../../pkg/tls/authority';
 import { MAX_CSR_BYTES, parseCsr, type ParsedCsr } from '../../pkg/tls/csr';
 import type { IstiodConfig } from '../config';
 import type { CaKube, KubePod, TokenReviewOutcome } from '../kube/types';
-import type { Logger } from '../log';
+import type { Logger } from '../../pkg/log/logger';
 import { authorize, callerFromReview, describeCaller, impersonationOf, type Caller } from './authorize';
 import { KeyedRateLimiter } from './rate-limit';
 

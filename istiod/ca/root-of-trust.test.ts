@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { CertificateAuthority } from '../../pkg/tls/authority';
 import { makeTestCa } from '../../pkg/tls/test-pki';
 import { memoryKube } from '../kube/memory-kube';
-import { memoryLogger } from '../log';
+import { memoryLogger } from '../../pkg/log/logger';
 import { loadRootOfTrust, type RootOfTrustOptions } from './root-of-trust';
 
 const opts = (): RootOfTrustOptions => ({ namespace: 'istio-system', trustDomain: 'cluster.local', rootTtlSeconds: 86400 * 365, logger: memoryLogger() });

@@ -7,7 +7,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ErrorCode, MeshError, describeError } from '../../pkg/errors/mesh-error';
 import { CertificateAuthority } from '../../pkg/tls/authority';
 import { pemBlocks, splitPemCertificates } from '../../pkg/tls/pem';
-import type { Logger } from '../log';
+import type { Logger } from '../../pkg/log/logger';
 import type { CaKube, KubeSecret } from '../kube/types';
 
 export const PLUGGED_CA_SECRET = 'cacerts';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryKube } from '../kube/memory-kube';
-import { memoryLogger } from '../log';
+import { memoryLogger } from '../../pkg/log/logger';
 import { startRootPublisher } from './root-publisher';
 
 const ROOT = '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n';

@@ -3,7 +3,7 @@
 // namespace listed or added is checked) and the ConfigMaps of that name in all namespaces (a
 // deleted or altered copy is put back at once). Each relist of either watch is a full resync.
 
-import type { Logger } from '../log';
+import type { Logger } from '../../pkg/log/logger';
 import { KeyedQueue } from '../kube/keyed-queue';
 import type { CaKube, KubeConfigMap, KubeNamespace, Watcher } from '../kube/types';
 

@@ -5,7 +5,7 @@
 
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
 import type { KubeAccess } from '../config';
-import type { Logger } from '../log';
+import type { Logger } from '../../pkg/log/logger';
 import {
   apiMessageOf, configMapBody, httpStatusOf, secretBody, toConfigMap, toNamespace, toPod, toSecret, toTokenReviewOutcome,
 } from './convert';

@@ -2,7 +2,7 @@
 // retry after failure, and stop() leaving nothing scheduled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../log';
+import { memoryLogger } from '../../pkg/log/logger';
 import { KeyedQueue, type WorkOutcome } from './keyed-queue';
 
 const settle = () => new Promise((r) => setTimeout(r, 20));

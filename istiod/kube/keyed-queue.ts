@@ -4,7 +4,7 @@
 // running work, so nothing outlives it.
 
 import { describeError } from '../../pkg/errors/mesh-error';
-import type { Logger } from '../log';
+import type { Logger } from '../../pkg/log/logger';
 
 export interface KeyedQueueOptions {
   readonly concurrency: number;

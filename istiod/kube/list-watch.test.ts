@@ -2,7 +2,7 @@
 // resourceVersion, relist after 410 Gone (reporting what disappeared), retry a failed list.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../log';
+import { memoryLogger } from '../../pkg/log/logger';
 import { startListWatch, type ListWatchSource } from './list-watch';
 
 interface Obj { metadata: { name: string; resourceVersion?: string } }

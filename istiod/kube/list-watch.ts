@@ -3,7 +3,7 @@
 // errors. Transport-free: the list and watch calls are supplied by the caller.
 
 import { describeError } from '../../pkg/errors/mesh-error';
-import type { Logger } from '../log';
+import type { Logger } from '../../pkg/log/logger';
 import type { WatchHandlers, Watcher } from './types';
 
 export interface ListWatchSource<T> {

@@ -12,7 +12,7 @@ import { connect } from 'node:tls';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { build, type Istiod } from '../../istiod/build';
 import { loadConfig } from '../../istiod/config';
-import { memoryLogger } from '../../istiod/log';
+import { memoryLogger } from '../../pkg/log/logger';
 import { apiRequest, eventually, startTestApiServer, type TestApiServer } from '../../localcluster/apiserver/test-support';
 import { writeKubeconfig } from '../../localcluster/apiserver/server';
 import { createCertificateMethod, IMPERSONATED_IDENTITY, type CertificateRequest } from '../../pkg/api/ca-messages';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Istiod } from '../../istiod/build';
 import { loadConfig } from '../../istiod/config';
-import { memoryLogger } from '../../istiod/log';
+import { memoryLogger } from '../../pkg/log/logger';
 import { apiRequest, eventually, startTestApiServer, type TestApiServer } from '../../localcluster/apiserver/test-support';
 import { writeKubeconfig } from '../../localcluster/apiserver/server';
 import { createHboneServer, HbonePool, isHboneConnectError, type HboneServer } from '../../pkg/hbone';

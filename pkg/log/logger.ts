@@ -1,5 +1,5 @@
-// istiod's log: one line per event (`<time> <level> <message>`), written without blocking the event
-// loop. Components take a Logger so tests can capture or silence what would be printed.
+// The components' log: one line per event (`<time> <level> <message>`), written without blocking the
+// event loop. Components take a Logger so tests can capture or silence what would be printed.
 
 export interface Logger {
   info(message: string): void;
