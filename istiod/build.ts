@@ -1,46 +1,87 @@
-// Wires istiod from its configuration: Kubernetes client → root of trust (cacerts / istio-ca-secret)
-// → root-certificate publisher → gRPC server with the CA service. Returns DESIGN §8's
+// Wires istiod from its configuration: Kubernetes clients → root of trust (cacerts /
+// istio-ca-secret) → root-certificate publisher → ambient address index → one gRPC server with the
+// CA and the delta ADS server → the monitoring listener (/metrics, /ready). Returns DESIGN §8's
 // `{ addresses, ready, shutdown() }` so tests run istiod in-process on port 0.
 
+import { encodeAddress } from '../pkg/api/workload-codec';
 import { describeError } from '../pkg/errors/mesh-error';
-import { createCaService, type CaCounters } from './ca/ca-service';
-import { startRootPublisher, type RootPublisher } from './ca/root-publisher';
-import { loadRootOfTrust } from './ca/root-of-trust';
-import type { IstiodConfig } from './config';
-import { startGrpcServer, type GrpcService, type RunningGrpcServer } from './grpc-server';
-import { createKubeClient, loadKubeConfig } from './kube/client';
-import type { CaKube } from './kube/types';
 import { consoleLogger, type Logger } from '../pkg/log/logger';
+import { Registry } from '../pkg/telemetry/metrics';
+import { AUTHORIZATION_TYPE_URL } from '../pkg/xds/types';
+import { createCaService, type CaCounters } from './ca/ca-service';
+import { loadRootOfTrust } from './ca/root-of-trust';
+import { startRootPublisher, type RootPublisher } from './ca/root-publisher';
+import type { IstiodConfig } from './config';
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, startGrpcServer, type GrpcService, type RunningGrpcServer } from './grpc-server';
+import { createKubeClient, loadKubeConfig } from './kube/client';
+import { createMeshKubeClient } from './kube/mesh-client';
+import type { MeshKube } from './kube/mesh-types';
+import type { CaKube } from './kube/types';
+import { modelSettings, startAddressIndex } from './model/index';
+import type { AddressIndex } from './model/types';
+import { createAuthenticator } from './xds/authenticate';
+import { caMetrics } from './xds/ca-metrics';
+import { xdsMetrics, type XdsMetrics } from './xds/metrics';
+import { startMonitoringServer, type MonitoringServer } from './xds/monitoring';
+import { createXdsServer, type XdsServer } from './xds/server';
+import { addressSource, emptySource, type ResourceSource } from './xds/sources';
 
 export interface BuildOptions {
   readonly logger?: Logger;
-  /** A ready-made Kubernetes client (tests); otherwise one is made from `config.kube`. */
+  /** A ready-made Kubernetes client for the CA (tests); otherwise one is made from `config.kube`. */
   readonly kube?: CaKube;
+  /** A ready-made Kubernetes client for the address index (tests); otherwise one is made from `config.kube`. */
+  readonly meshKube?: MeshKube;
 }
 
 export interface Istiod {
-  readonly addresses: { readonly grpc: { readonly host: string; readonly port: number } };
-  /** Resolves when the namespace and ConfigMap watches have listed. */
+  readonly addresses: {
+    readonly grpc: { readonly host: string; readonly port: number };
+    readonly monitoring: { readonly host: string; readonly port: number };
+  };
+  /** Resolves when the root publisher's watches have listed and the address index has synced. */
   readonly ready: Promise<void>;
   /** The trust bundle workloads verify istiod and each other with. */
   readonly rootsPem: string;
   readonly caCounters: CaCounters;
+  /** Every metric istiod exports on /metrics (xDS and CA). */
+  readonly metrics: Registry;
+  readonly xdsMetrics: XdsMetrics;
+  /** Authenticated xDS streams open now. */
+  xdsConnections(): number;
   shutdown(): Promise<void>;
+}
+
+/** The size xDS responses are split at: the send limit less a margin for the estimate's error. */
+export function maxResponseBytes(maxSendMessageBytes: number): number {
+  return Math.max(32 * 1024, Math.floor(maxSendMessageBytes * 0.95));
 }
 
 export async function build(config: IstiodConfig, opts: BuildOptions = {}): Promise<Istiod> {
   const logger = opts.logger ?? consoleLogger;
+  const registry = new Registry();
+  const metrics = xdsMetrics(registry);
   let publisher: RootPublisher | undefined;
   let grpc: RunningGrpcServer | undefined;
+  let index: AddressIndex | undefined;
+  let sources: ResourceSource[] = [];
+  let xds: XdsServer | undefined;
+  let monitoring: MonitoringServer | undefined;
   const stopAll = async (): Promise<void> => {
+    xds?.close();
     await grpc?.close();
+    await monitoring?.close();
+    for (const s of sources) s.stop();
+    await index?.stop();
     await publisher?.stop();
   };
   try {
     let kube = opts.kube;
-    if (!kube) {
+    let meshKube = opts.meshKube;
+    if (!kube || !meshKube) {
       const { k8s, kc } = await loadKubeConfig(config.kube);
-      kube = createKubeClient(k8s, kc, logger);
+      kube ??= createKubeClient(k8s, kc, logger);
+      meshKube ??= createMeshKubeClient(k8s, kc, logger);
       logger.info(`kubernetes: ${config.kube.kind === 'kubeconfig' ? `kubeconfig ${config.kube.path}` : 'in-cluster'} (${kc.getCurrentCluster()?.server ?? '?'})`);
     }
 
@@ -54,25 +95,65 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     publisher = startRootPublisher(kube, { rootsPem: root.ca.rootsPem, logger });
     logger.info('root certificate publisher: watching namespaces for ConfigMap istio-ca-root-cert');
 
+    index = startAddressIndex({ kube: meshKube, settings: modelSettings({ trustDomain: config.trustDomain, clusterId: config.clusterId }), logger });
+    sources = [addressSource(index, encodeAddress, logger), emptySource(AUTHORIZATION_TYPE_URL)];
+    xds = createXdsServer({
+      sources,
+      authenticator: createAuthenticator({ kube, audience: config.tokenAudience, cacheTtlMs: config.xdsTokenCacheSeconds * 1000 }),
+      metrics, logger,
+      debounce: { afterMs: config.debounceAfterMs, maxMs: config.debounceMaxMs },
+      maxResponseBytes: maxResponseBytes(config.xdsMaxSendMessageBytes),
+    });
+
     const ca = createCaService({ kube, ca: root.ca, settings: config, logger });
     const services: GrpcService[] = [
-      { name: 'istio.v1.auth.IstioCertificateService', definition: ca.definition, implementation: { CreateCertificate: ca.handler } },
+      {
+        name: 'istio.v1.auth.IstioCertificateService', definition: ca.definition, implementation: { CreateCertificate: ca.handler },
+        maxRequestBytes: DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+      },
+      xds.service,
     ];
     grpc = await startGrpcServer({
       host: config.grpcHost, port: config.grpcPort, ca: root.ca, namespace: config.namespace,
       servingTtlSeconds: config.servingCertTtlSeconds, services, logger,
+      maxReceiveMessageBytes: config.xdsMaxReceiveMessageBytes, maxSendMessageBytes: config.xdsMaxSendMessageBytes,
     });
 
-    const running = { grpc, publisher };
+    const syncCa = caMetrics(registry, ca.counters);
+    let indexSynced = false;
+    let publisherSynced = false;
+    const xdsServer = xds;
+    monitoring = await startMonitoringServer({
+      host: config.monitoringHost, port: config.monitoringPort, registry, logger, beforeScrape: syncCa,
+      notReady: () => (!indexSynced ? 'the address index has not synced with the Kubernetes API yet'
+        : !publisherSynced ? 'the root certificate publisher has not listed namespaces yet' : undefined),
+    });
+    const indexReady = xdsServer.synced.then(() => {
+      indexSynced = true;
+      logger.info(`xDS: address index synced (${index?.addresses().size ?? 0} addresses)`);
+    });
+    const publisherReady = publisher.synced.then(() => { publisherSynced = true; });
+
+    const running = { grpc, publisher, index, monitoring, xds: xdsServer, sources };
     let shuttingDown: Promise<void> | undefined;
     return {
-      addresses: { grpc: { host: config.grpcHost, port: grpc.port } },
-      ready: publisher.synced,
+      addresses: {
+        grpc: { host: config.grpcHost, port: grpc.port },
+        monitoring: { host: config.monitoringHost, port: monitoring.port },
+      },
+      ready: Promise.all([publisherReady, indexReady]).then(() => undefined),
       rootsPem: root.ca.rootsPem,
       caCounters: ca.counters,
+      metrics: registry,
+      xdsMetrics: metrics,
+      xdsConnections: () => running.xds.connections,
       shutdown: () => {
         shuttingDown ??= (async () => {
+          running.xds.close();
           await running.grpc.close();
+          await running.monitoring.close();
+          for (const s of running.sources) s.stop();
+          await running.index.stop();
           await running.publisher.stop();
           logger.info('istiod stopped');
         })();
@@ -80,7 +161,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
       },
     };
   } catch (err) {
-    await stopAll().catch((e: unknown) => logger.error(`cleanup after a failed start: ${describeError(e)}`));
+    await stopAll().catch((e: unknown) => logger.error(`cleanup after a failed start: ${describeError(err)}: ${describeError(e)}`));
     throw err;
   }
 }

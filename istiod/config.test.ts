@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isMeshError } from '../pkg/errors/mesh-error';
-import { loadConfig, parseDurationSeconds, parseListenAddress } from './config';
+import { loadConfig, parseByteSize, parseDurationMs, parseDurationSeconds, parseListenAddress } from './config';
 
 test('defaults match Istio', () => {
   const c = loadConfig({});
@@ -17,6 +17,13 @@ test('defaults match Istio', () => {
   assert.deepEqual(c.trustedNodeAccounts, [{ namespace: 'istio-system', serviceAccount: 'ztunnel' }]);
   assert.equal(c.selfSignedRootTtlSeconds, 3650 * 86400);
   assert.equal(c.tokenAudience, 'istio-ca');
+  assert.equal(c.clusterId, 'Kubernetes');
+  assert.equal(c.monitoringHost, '0.0.0.0');
+  assert.equal(c.monitoringPort, 15014);
+  assert.equal(c.debounceAfterMs, 100);
+  assert.equal(c.debounceMaxMs, 1000);
+  assert.equal(c.xdsMaxReceiveMessageBytes, 16 * 1024 * 1024);
+  assert.equal(c.xdsMaxSendMessageBytes, 200 * 1024 * 1024);
   assert.ok(Object.isFrozen(c));
   assert.ok(Object.isFrozen(c.trustedNodeAccounts));
 });
@@ -79,4 +86,48 @@ test('every bad variable is reported in one error', () => {
 test('a default TTL above the maximum is refused', () => {
   assert.throws(() => loadConfig({ DEFAULT_WORKLOAD_CERT_TTL: '48h', MAX_WORKLOAD_CERT_TTL: '24h' }),
     /DEFAULT_WORKLOAD_CERT_TTL \(172800s\) is longer than MAX_WORKLOAD_CERT_TTL \(86400s\)/);
+});
+
+test('xDS settings: monitoring address, debounce, message sizes', () => {
+  const c = loadConfig({
+    CLUSTER_ID: 'east-1', MONITORING_ADDRESS: '127.0.0.1:9914', PILOT_DEBOUNCE_AFTER: '50ms', PILOT_DEBOUNCE_MAX: '2000', XDS_MAX_RECEIVE_MESSAGE_SIZE: '4MiB',
+    XDS_MAX_SEND_MESSAGE_SIZE: '104857600',
+  });
+  assert.equal(c.clusterId, 'east-1');
+  assert.deepEqual([c.monitoringHost, c.monitoringPort], ['127.0.0.1', 9914]);
+  assert.deepEqual([c.debounceAfterMs, c.debounceMaxMs], [50, 2000]);
+  assert.deepEqual([c.xdsMaxReceiveMessageBytes, c.xdsMaxSendMessageBytes], [4 * 1024 * 1024, 100 * 1024 * 1024]);
+});
+
+test('an ephemeral gRPC port gives an ephemeral monitoring port unless one is named', () => {
+  const c = loadConfig({ ISTIOD_GRPC_ADDRESS: '127.0.0.1:0' });
+  assert.deepEqual([c.monitoringHost, c.monitoringPort], ['127.0.0.1', 0]);
+  const v6 = loadConfig({ ISTIOD_GRPC_ADDRESS: '[::1]:0' });
+  assert.deepEqual([v6.monitoringHost, v6.monitoringPort], ['::1', 0]);
+  assert.equal(loadConfig({ ISTIOD_GRPC_ADDRESS: '127.0.0.1:0', MONITORING_ADDRESS: ':15014' }).monitoringPort, 15014);
+});
+
+test('millisecond durations and byte sizes', () => {
+  const ms: Array<[string, number | undefined]> = [
+    ['100', 100], ['100ms', 100], ['1s', 1000], ['1.5s', 1500], ['0', 0], ['1m', 60_000], ['-1', undefined], ['fast', undefined], ['1d', undefined],
+  ];
+  for (const [text, want] of ms) assert.equal(parseDurationMs(text), want, text);
+  const sizes: Array<[string, number | undefined]> = [
+    ['65536', 65536], ['16MiB', 16 * 1024 * 1024], ['64KiB', 65536], ['10MB', 10_000_000], ['1GiB', undefined], ['lots', undefined], ['-5', undefined],
+  ];
+  for (const [text, want] of sizes) assert.equal(parseByteSize(text), want, text);
+});
+
+test('bad xDS settings are reported together', () => {
+  assert.throws(() => loadConfig({
+    CLUSTER_ID: 'a/b', MONITORING_ADDRESS: 'everywhere', PILOT_DEBOUNCE_AFTER: '2s', PILOT_DEBOUNCE_MAX: '1s', XDS_MAX_RECEIVE_MESSAGE_SIZE: '1KiB',
+    XDS_MAX_SEND_MESSAGE_SIZE: '1000MiB',
+  }), (err: unknown) => {
+    assert.ok(isMeshError(err, 'InvalidArgument'));
+    for (const text of ['CLUSTER_ID="a/b"', 'MONITORING_ADDRESS', 'PILOT_DEBOUNCE_AFTER (2000ms) is longer than PILOT_DEBOUNCE_MAX (1000ms)',
+      'XDS_MAX_RECEIVE_MESSAGE_SIZE="1KiB"', 'XDS_MAX_SEND_MESSAGE_SIZE="1000MiB"']) {
+      assert.ok(err.message.includes(text), text);
+    }
+    return true;
+  });
 });

@@ -1,6 +1,7 @@
 // istiod's configuration: read once from the environment, validated whole (every bad variable is
 // reported in one MeshError), and frozen. Durations accept Go-style strings ("24h", "1h30m",
-// "90s") or plain seconds.
+// "90s") or plain seconds — except the xDS debounce settings, where a plain number is
+// milliseconds (as Istio's PILOT_DEBOUNCE_*). Sizes are bytes or "<n>KiB" / "<n>MiB".
 
 import { ErrorCode, MeshError } from '../pkg/errors/mesh-error';
 import { trustDomainProblem } from '../pkg/identity/spiffe';
@@ -16,6 +17,8 @@ export type KubeAccess =
 
 export interface IstiodConfig {
   readonly trustDomain: string;
+  /** The cluster's name in workload uids and `Workload.cluster_id` (CLUSTER_ID, Istio's default `Kubernetes`). */
+  readonly clusterId: string;
   /** The namespace istiod runs in: where `cacerts` / `istio-ca-secret` live. */
   readonly namespace: string;
   readonly grpcHost: string;
@@ -34,6 +37,19 @@ export interface IstiodConfig {
   /** Per-caller CSR rate limit: bucket size and refill rate. */
   readonly caRateLimitBurst: number;
   readonly caRateLimitPerSecond: number;
+  /** The HTTP listener for /metrics and /ready (MONITORING_ADDRESS). */
+  readonly monitoringHost: string;
+  /** 0 picks a free port (tests). */
+  readonly monitoringPort: number;
+  /** xDS push debounce: quiet period after the last change, and longest wait after the first. */
+  readonly debounceAfterMs: number;
+  readonly debounceMaxMs: number;
+  /** Largest gRPC message istiod accepts (server-wide; CreateCertificate keeps its own 64 KiB). */
+  readonly xdsMaxReceiveMessageBytes: number;
+  /** Largest gRPC message istiod sends; bigger xDS updates are split over several responses. */
+  readonly xdsMaxSendMessageBytes: number;
+  /** How long a successful TokenReview of an xDS client's token is reused. */
+  readonly xdsTokenCacheSeconds: number;
 }
 
 const HOUR = 3600;
@@ -41,6 +57,7 @@ const DAY = 24 * HOUR;
 
 export const CONFIG_DEFAULTS = Object.freeze({
   trustDomain: 'cluster.local',
+  clusterId: 'Kubernetes',
   namespace: 'istio-system',
   grpcAddress: '0.0.0.0:15012',
   defaultWorkloadCertTtl: 24 * HOUR,
@@ -51,9 +68,22 @@ export const CONFIG_DEFAULTS = Object.freeze({
   servingCertTtl: 365 * DAY,
   caRateLimitBurst: 50,
   caRateLimitPerSecond: 10,
+  monitoringAddress: '0.0.0.0:15014',
+  debounceAfterMs: 100,
+  debounceMaxMs: 1000,
+  xdsMaxReceiveMessageBytes: 16 * 1024 * 1024,
+  xdsMaxSendMessageBytes: 200 * 1024 * 1024,
+  xdsTokenCacheSeconds: 60,
 } as const);
 
+/** Bounds of the size settings: a CA request must fit; nothing beyond what ztunnel decodes (200 MiB). */
+export const MIN_MESSAGE_BYTES = 64 * 1024;
+export const MAX_MESSAGE_BYTES = 200 * 1024 * 1024;
+/** Longest debounce setting accepted. */
+export const MAX_DEBOUNCE_MS = 60_000;
+
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const CLUSTER_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SA_NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -71,6 +101,35 @@ export function parseDurationSeconds(text: string): number | undefined {
   }
   const seconds = Math.floor(ms / 1000);
   return Number.isSafeInteger(seconds) && seconds >= 1 ? seconds : undefined;
+}
+
+/**
+ * Milliseconds in a duration whose plain-number form is milliseconds ("100", "100ms", "1s",
+ * "1.5s", "0"); undefined when malformed.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  const s = text.trim();
+  if (/^[0-9]+$/.test(s)) {
+    const n = Number(s);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(s)) return undefined;
+  let ms = 0;
+  for (const m of s.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  ms = Math.round(ms);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kib: 1024, mib: 1024 * 1024, kb: 1000, mb: 1_000_000 };
+
+/** Bytes in "16777216", "16MiB", "64KiB", "10MB"; undefined when malformed. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^([0-9]+)\s*([a-zA-Z]*)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[(m[2] as string).toLowerCase()];
+  if (unit === undefined) return undefined;
+  const n = Number(m[1]) * unit;
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 /** `host:port`, `[v6]:port` or `:port` (all interfaces). */
@@ -123,6 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): IstiodConfig {
   const tdProblem = trustDomainProblem(trustDomain);
   if (tdProblem) problems.push(`TRUST_DOMAIN=${JSON.stringify(trustDomain)}: ${tdProblem}`);
 
+  const clusterId = read('CLUSTER_ID') ?? CONFIG_DEFAULTS.clusterId;
+  if (!CLUSTER_ID_RE.test(clusterId)) {
+    problems.push(`CLUSTER_ID=${JSON.stringify(clusterId)}: use 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
+  }
+
   const namespace = read('POD_NAMESPACE') ?? CONFIG_DEFAULTS.namespace;
   if (namespace.length > 63 || !DNS_LABEL_RE.test(namespace)) {
     problems.push(`POD_NAMESPACE=${JSON.stringify(namespace)}: not a valid namespace name`);
@@ -148,11 +212,47 @@ export function loadConfig(env: NodeJS.ProcessEnv): IstiodConfig {
     problems.push(`CA_TRUSTED_NODE_ACCOUNTS: ${bad.map((b) => JSON.stringify(b)).join(', ')} not of the form <namespace>/<service-account>`);
   }
 
+  // An ephemeral gRPC port (tests) gets an ephemeral monitoring port too, unless one is named.
+  const monitoringText = read('MONITORING_ADDRESS')
+    ?? (address?.port === 0 ? `${address.host.includes(':') ? `[${address.host}]` : address.host}:0` : CONFIG_DEFAULTS.monitoringAddress);
+  const monitoring = parseListenAddress(monitoringText);
+  if (!monitoring) problems.push(`MONITORING_ADDRESS=${JSON.stringify(monitoringText)}: expected host:port (port 0-65535), e.g. 0.0.0.0:15014`);
+
+  const millis = (name: string, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const ms = parseDurationMs(raw);
+    if (ms === undefined || ms > MAX_DEBOUNCE_MS) {
+      problems.push(`${name}=${JSON.stringify(raw)}: not a duration up to ${MAX_DEBOUNCE_MS / 1000}s (use e.g. "100ms", "1s" or plain milliseconds)`);
+      return fallback;
+    }
+    return ms;
+  };
+  const debounceAfterMs = millis('PILOT_DEBOUNCE_AFTER', CONFIG_DEFAULTS.debounceAfterMs);
+  const debounceMaxMs = millis('PILOT_DEBOUNCE_MAX', CONFIG_DEFAULTS.debounceMaxMs);
+  if (debounceAfterMs > debounceMaxMs) {
+    problems.push(`PILOT_DEBOUNCE_AFTER (${debounceAfterMs}ms) is longer than PILOT_DEBOUNCE_MAX (${debounceMaxMs}ms)`);
+  }
+
+  const size = (name: string, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const bytes = parseByteSize(raw);
+    if (bytes === undefined || bytes < MIN_MESSAGE_BYTES || bytes > MAX_MESSAGE_BYTES) {
+      problems.push(`${name}=${JSON.stringify(raw)}: not a size between 64KiB and 200MiB (use bytes or e.g. "16MiB")`);
+      return fallback;
+    }
+    return bytes;
+  };
+  const xdsMaxReceiveMessageBytes = size('XDS_MAX_RECEIVE_MESSAGE_SIZE', CONFIG_DEFAULTS.xdsMaxReceiveMessageBytes);
+  const xdsMaxSendMessageBytes = size('XDS_MAX_SEND_MESSAGE_SIZE', CONFIG_DEFAULTS.xdsMaxSendMessageBytes);
+
   if (problems.length > 0) {
     throw new MeshError(ErrorCode.InvalidArgument, `invalid istiod configuration: ${problems.join('; ')}`);
   }
   return Object.freeze({
     trustDomain,
+    clusterId,
     namespace,
     grpcHost: (address as { host: string }).host,
     grpcPort: (address as { port: number }).port,
@@ -165,5 +265,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): IstiodConfig {
     servingCertTtlSeconds: CONFIG_DEFAULTS.servingCertTtl,
     caRateLimitBurst: CONFIG_DEFAULTS.caRateLimitBurst,
     caRateLimitPerSecond: CONFIG_DEFAULTS.caRateLimitPerSecond,
+    monitoringHost: (monitoring as { host: string }).host,
+    monitoringPort: (monitoring as { port: number }).port,
+    debounceAfterMs,
+    debounceMaxMs,
+    xdsMaxReceiveMessageBytes,
+    xdsMaxSendMessageBytes,
+    xdsTokenCacheSeconds: CONFIG_DEFAULTS.xdsTokenCacheSeconds,
   });
 }

@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  log.info(`istiod starting: trust domain ${config.trustDomain}, namespace ${config.namespace}, gRPC ${config.grpcHost}:${config.grpcPort}`);
+  log.info(`istiod starting: trust domain ${config.trustDomain}, namespace ${config.namespace}, gRPC ${config.grpcHost}:${config.grpcPort}, `
+    + `monitoring ${config.monitoringHost}:${config.monitoringPort}, xDS debounce ${config.debounceAfterMs}ms (max ${config.debounceMaxMs}ms)`);
   const istiod = await build(config, { logger: log });
   let stopping = false;
   const stop = (signal: string): void => {
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   await istiod.ready;
-  log.info('istiod ready');
+  log.info(`istiod ready: gRPC (CA, xDS) on port ${istiod.addresses.grpc.port}, /metrics and /ready on port ${istiod.addresses.monitoring.port}`);
 }
 
 main().catch((err: unknown) => {

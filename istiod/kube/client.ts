@@ -9,6 +9,7 @@ import type { Logger } from '../../pkg/log/logger';
 import {
   apiMessageOf, configMapBody, httpStatusOf, secretBody, toConfigMap, toNamespace, toPod, toSecret, toTokenReviewOutcome,
 } from './convert';
+import { keepAliveKubeConfig } from './keep-alive-agent';
 import { BackoffSettings, DEFAULT_BACKOFF, ListWatchSource, startListWatch } from './list-watch';
 import type { CaKube, KubeConfigMap, KubeSecret, WriteResult } from './types';
 
@@ -49,7 +50,8 @@ export async function loadKubeConfig(access: KubeAccess): Promise<{ k8s: ClientN
 export function createKubeClient(k8s: ClientNode, kc: KubeConfig, logger: Logger, opts: KubeClientOptions = {}): CaKube {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
-  const watcher = new k8s.Watch(kc);
+  // Watches share one keep-alive agent (client-node would make one per request).
+  const watcher = new k8s.Watch(keepAliveKubeConfig(kc));
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const backoff = opts.watchBackoff ?? DEFAULT_BACKOFF;
 

@@ -1,8 +1,14 @@
 // Test support: an in-memory CaKube (secrets, ConfigMaps, pods, scripted token reviews, and
-// watches fed by writes) so CA logic can be unit-tested without an API server. Not used by
-// production code; the integration tests use the real local API server instead.
+// watches fed by writes) so CA logic can be unit-tested without an API server, and an in-memory
+// MeshKube (namespaces, pods, services, EndpointSlices behind the real list-watch loop). Not used
+// by production code; the integration tests use the real local API server instead.
 
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
+import { silentLogger, type Logger } from '../../pkg/log/logger';
+import { startListWatch, type ListWatchSource } from './list-watch';
+import {
+  namespacedKey, type MeshEndpointSlice, type MeshKube, type MeshNamespace, type MeshPod, type MeshService,
+} from './mesh-types';
 import type {
   CaKube, KubeConfigMap, KubeNamespace, KubePod, KubeSecret, TokenReviewOutcome, WatchHandlers, Watcher, WriteResult,
 } from './types';
@@ -98,4 +104,117 @@ export function memoryKube(): MemoryKube {
     },
   };
   return kube;
+}
+
+// ---- MeshKube in memory: the real list-watch loop over an in-memory store with a watch history,
+// so tests exercise relists after 410 Gone exactly as with an API server.
+
+export interface MemoryMeshKube extends MeshKube {
+  /** Creates or replaces (by name / namespace+name). */
+  setNamespace(ns: MeshNamespace): void;
+  deleteNamespace(name: string): void;
+  setPod(pod: MeshPod): void;
+  deletePod(namespace: string, name: string): void;
+  setService(service: MeshService): void;
+  deleteService(namespace: string, name: string): void;
+  setEndpointSlice(slice: MeshEndpointSlice): void;
+  deleteEndpointSlice(namespace: string, name: string): void;
+  /** Forgets the watch history and ends every open watch with 410 Gone, so watchers relist. */
+  expireWatches(): void;
+  /** Lists served so far (all kinds). */
+  readonly listCount: number;
+  /** Watches currently open (all kinds). */
+  readonly openWatches: number;
+}
+
+interface Wrapped<T> { readonly metadata: { readonly resourceVersion: string }; readonly item: T }
+interface OpenWatch { onEvent(type: string, object: unknown): void }
+
+class MemoryResource<T> {
+  private readonly items = new Map<string, T>();
+  private history: { rv: number; type: string; item: T }[] = [];
+  private floor = 0;
+  readonly watches = new Set<OpenWatch>();
+
+  constructor(private readonly clock: { version: number; lists: number }, private readonly keyOf: (item: T) => string,
+    private readonly historyLimit = 10_000) {}
+
+  set(item: T): void {
+    const key = this.keyOf(item);
+    this.emit(this.items.has(key) ? 'MODIFIED' : 'ADDED', item);
+    this.items.set(key, item);
+  }
+
+  delete(key: string): void {
+    const item = this.items.get(key);
+    if (item === undefined) return;
+    this.items.delete(key);
+    this.emit('DELETED', item);
+  }
+
+  expire(): void {
+    this.floor = this.clock.version;
+    this.history = [];
+    const open = [...this.watches];
+    this.watches.clear();
+    for (const w of open) w.onEvent('ERROR', { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 });
+  }
+
+  source(what: string): ListWatchSource<T> {
+    const wrap = (item: T, rv: number): Wrapped<T> => ({ metadata: { resourceVersion: String(rv) }, item });
+    return {
+      what,
+      list: async () => {
+        this.clock.lists++;
+        return { items: [...this.items.values()].map((i) => wrap(i, this.clock.version)), resourceVersion: String(this.clock.version) };
+      },
+      watch: async (resourceVersion, onEvent) => {
+        const from = Number(resourceVersion);
+        const w: OpenWatch = { onEvent };
+        if (!(from >= this.floor)) {
+          onEvent('ERROR', { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 });
+          return { abort: () => undefined };
+        }
+        for (const e of this.history) if (e.rv > from) onEvent(e.type, wrap(e.item, e.rv));
+        this.watches.add(w);
+        return { abort: () => { this.watches.delete(w); } };
+      },
+      convert: (o) => (o as Wrapped<T>).item,
+      key: this.keyOf,
+    };
+  }
+
+  private emit(type: string, item: T): void {
+    const rv = ++this.clock.version;
+    this.history.push({ rv, type, item });
+    if (this.history.length > this.historyLimit) this.floor = this.history.shift()?.rv ?? this.floor;
+    for (const w of [...this.watches]) w.onEvent(type, { metadata: { resourceVersion: String(rv) }, item });
+  }
+}
+
+export function memoryMeshKube(logger: Logger = silentLogger): MemoryMeshKube {
+  const clock = { version: 1, lists: 0 };
+  const namespaces = new MemoryResource<MeshNamespace>(clock, (n) => n.name);
+  const pods = new MemoryResource<MeshPod>(clock, namespacedKey);
+  const services = new MemoryResource<MeshService>(clock, namespacedKey);
+  const slices = new MemoryResource<MeshEndpointSlice>(clock, namespacedKey);
+  const all = [namespaces, pods, services, slices];
+  const backoff = { initialMs: 1, maxMs: 20 };
+  return {
+    watchNamespaces: (h) => startListWatch(namespaces.source('namespaces'), h, logger, backoff),
+    watchPods: (h) => startListWatch(pods.source('pods'), h, logger, backoff),
+    watchServices: (h) => startListWatch(services.source('services'), h, logger, backoff),
+    watchEndpointSlices: (h) => startListWatch(slices.source('endpointslices'), h, logger, backoff),
+    setNamespace: (ns) => namespaces.set(ns),
+    deleteNamespace: (name) => namespaces.delete(name),
+    setPod: (pod) => pods.set(pod),
+    deletePod: (namespace, name) => pods.delete(`${namespace}/${name}`),
+    setService: (svc) => services.set(svc),
+    deleteService: (namespace, name) => services.delete(`${namespace}/${name}`),
+    setEndpointSlice: (slice) => slices.set(slice),
+    deleteEndpointSlice: (namespace, name) => slices.delete(`${namespace}/${name}`),
+    expireWatches: () => { for (const r of all) r.expire(); },
+    get listCount() { return clock.lists; },
+    get openWatches() { return all.reduce((n, r) => n + r.watches.size, 0); },
+  };
 }

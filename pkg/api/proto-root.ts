@@ -24,7 +24,15 @@ export function protoRoot(): protobuf.Root {
     if (target.startsWith('google/protobuf/')) return target; // bundled with protobufjs (common)
     return resolve(dir, target);
   };
-  r.loadSync(['istio/v1/auth/ca.proto'], { keepCase: false });
+  r.loadSync(
+    [
+      'istio/v1/auth/ca.proto',
+      'istio/workload/workload.proto',
+      'istio/security/authorization.proto',
+      'envoy/service/discovery/v3/discovery.proto',
+    ],
+    { keepCase: false },
+  );
   r.resolveAll();
   root = r;
   return r;

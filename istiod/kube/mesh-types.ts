@@ -1,0 +1,111 @@
+// The narrow, plain-data view of the Kubernetes API that istiod's ambient model needs (`MeshKube`):
+// list+watch of Namespaces, Pods, Services and EndpointSlices, reduced to the fields the
+// Workload/Service derivations read. Implemented over client-node (mesh-client.ts) and in memory
+// for tests (memory-kube.ts).
+
+import type { WatchHandlers, Watcher } from './types';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface MeshNamespace {
+  readonly name: string;
+  readonly labels: Labels;
+}
+
+export interface MeshOwnerRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** `controller: true` on the reference (the managing controller). */
+  readonly controller: boolean;
+}
+
+export interface MeshPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  /** `spec.serviceAccountName`, `default` when unset. */
+  readonly serviceAccountName: string;
+  /** `spec.nodeName`; undefined while unscheduled. */
+  readonly nodeName?: string;
+  readonly hostNetwork: boolean;
+  /** `status.podIPs` (falling back to `status.podIP`), primary first; empty until assigned. */
+  readonly podIPs: readonly string[];
+  /** `status.phase` (Pending, Running, Succeeded, Failed, Unknown). */
+  readonly phase?: string;
+  /** The `Ready` condition is `True`. */
+  readonly ready: boolean;
+  /** Named container ports (all containers): name → containerPort. */
+  readonly containerPorts: Readonly<Record<string, number>>;
+  readonly ownerReferences: readonly MeshOwnerRef[];
+  /** `metadata.deletionTimestamp` is set. */
+  readonly deleting: boolean;
+}
+
+export interface MeshServicePort {
+  readonly name: string;
+  readonly port: number;
+  /** A number, or the name of a container port (unresolved here). */
+  readonly targetPort: number | string;
+  /** TCP, UDP or SCTP. */
+  readonly protocol: string;
+  readonly appProtocol?: string;
+}
+
+export interface MeshService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Labels;
+  /** `spec.selector`; undefined (or empty) means the Service's endpoints are managed by hand. */
+  readonly selector?: Labels;
+  /** `spec.clusterIPs` (falling back to `spec.clusterIP`); `["None"]` for headless Services. */
+  readonly clusterIPs: readonly string[];
+  /** ClusterIP (default), NodePort, LoadBalancer or ExternalName. */
+  readonly type: string;
+  readonly ports: readonly MeshServicePort[];
+}
+
+export interface MeshEndpointRef {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface MeshEndpoint {
+  readonly addresses: readonly string[];
+  /** `conditions.ready`; an absent condition counts as ready (EndpointSlice API rule). */
+  readonly ready: boolean;
+  readonly targetRef?: MeshEndpointRef;
+}
+
+export interface MeshEndpointSlicePort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly appProtocol?: string;
+}
+
+export interface MeshEndpointSlice {
+  readonly namespace: string;
+  readonly name: string;
+  /** The `kubernetes.io/service-name` label; '' when absent. */
+  readonly serviceName: string;
+  /** IPv4, IPv6 or FQDN. */
+  readonly addressType: string;
+  readonly endpoints: readonly MeshEndpoint[];
+  readonly ports: readonly MeshEndpointSlicePort[];
+}
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export interface MeshKube {
+  /** Each call starts its own list-then-watch (relist after 410 Gone, backoff after errors). */
+  watchNamespaces(handlers: WatchHandlers<MeshNamespace>): Watcher;
+  watchPods(handlers: WatchHandlers<MeshPod>): Watcher;
+  watchServices(handlers: WatchHandlers<MeshService>): Watcher;
+  watchEndpointSlices(handlers: WatchHandlers<MeshEndpointSlice>): Watcher;
+}
+
+export const namespacedKey = (o: { readonly namespace: string; readonly name: string }): string => `${o.namespace}/${o.name}`;

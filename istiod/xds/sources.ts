@@ -1,0 +1,62 @@
+// Where the xDS server's resources come from, one source per type URL: the current encoded
+// resources, a change feed (debounced by the server), and a refresh that re-derives the changed
+// names. The Address source sits on the model's AddressIndex; other types (Authorization until
+// the policy model exists) can be served empty so a client's initial sync still completes.
+
+import type { Address } from '../../pkg/api/workload-types';
+import type { Logger } from '../../pkg/log/logger';
+import { ADDRESS_TYPE_URL } from '../../pkg/xds/types';
+import type { AddressIndex } from '../model/types';
+import { AddressResourceCache, type CachedResource } from './resource-cache';
+
+export interface ResourceSource {
+  readonly typeUrl: string;
+  /** Resolves once the resources reflect a full first view of the cluster. */
+  readonly synced: Promise<void>;
+  /** Current resources by xDS name. */
+  resources(): ReadonlyMap<string, CachedResource>;
+  /** Brings the named resources up to date; returns those whose version changed or that went away. */
+  refresh(names: ReadonlySet<string>): ReadonlySet<string>;
+  /** Names that may have changed; the server collects them and calls refresh() after a quiet period. */
+  onChange(listener: (names: ReadonlySet<string>) => void): () => void;
+  stop(): void;
+}
+
+/** The Address type (Workloads and Services) over the model's index, encoded with `encode`. */
+export function addressSource(index: AddressIndex, encode: (address: Address) => Buffer, logger: Logger): ResourceSource {
+  const cache = new AddressResourceCache(encode);
+  const report = (failed: readonly { name: string; error: string }[]): void => {
+    for (const f of failed.slice(0, 20)) logger.error(`xDS: cannot encode Address ${JSON.stringify(f.name)}: ${f.error}; clients keep its previous version`);
+    if (failed.length > 20) logger.error(`xDS: ${failed.length - 20} more Address resources could not be encoded`);
+  };
+  let stopped = false;
+  const synced = index.synced.then(() => {
+    if (!stopped) report(cache.update(index.addresses(), 'all').failed);
+  });
+  return {
+    typeUrl: ADDRESS_TYPE_URL,
+    synced,
+    resources: () => cache.resources(),
+    refresh: (names) => {
+      const update = cache.update(index.addresses(), names);
+      report(update.failed);
+      return update.changed;
+    },
+    onChange: (listener) => index.onChange(listener),
+    stop: () => { stopped = true; },
+  };
+}
+
+const NO_RESOURCES: ReadonlyMap<string, CachedResource> = new Map();
+
+/** A type with no resources yet: subscribers get an empty first response (and nothing more). */
+export function emptySource(typeUrl: string): ResourceSource {
+  return {
+    typeUrl,
+    synced: Promise.resolve(),
+    resources: () => NO_RESOURCES,
+    refresh: () => new Set<string>(),
+    onChange: () => () => undefined,
+    stop: () => undefined,
+  };
+}
