@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 missing=""
-for pair in ip:iproute2 iptables:iptables iptables-restore:iptables curl:curl nft:nftables gcc:gcc; do
+for pair in ip:iproute2 iptables:iptables iptables-restore:iptables curl:curl nft:nftables gcc:gcc tcpdump:tcpdump; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ] && ! [ -x "/sbin/$cmd" ]; then
     case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac

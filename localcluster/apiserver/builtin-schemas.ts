@@ -65,6 +65,10 @@ const workloadSpec = {
   selector: labelSelector, template: podTemplate, minReadySeconds: anyValue, revisionHistoryLimit: anyValue,
 };
 
+const policyRule: JsonSchema = fields('verbs', 'apiGroups', 'resources', 'resourceNames', 'nonResourceURLs');
+const subject: JsonSchema = fields('kind', 'apiGroup', 'name', 'namespace');
+const roleRef: JsonSchema = fields('apiGroup', 'kind', 'name');
+
 /** Known-field schemas by `group/Kind` ('' group for core); kinds not listed only check metadata. */
 export const BUILTIN_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   '/Pod': kind({ spec: podSpec, status: open }),
@@ -89,6 +93,10 @@ export const BUILTIN_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   '/Secret': kind({ data: stringMap, stringData: stringMap, type: anyValue, immutable: anyValue }),
   '/ServiceAccount': kind({ secrets: list(open), imagePullSecrets: list(fields('name')), automountServiceAccountToken: anyValue }),
   '/Namespace': kind({ spec: fields('finalizers'), status: open }),
+  'rbac.authorization.k8s.io/ClusterRole': kind({ rules: list(policyRule), aggregationRule: fields('clusterRoleSelectors') }),
+  'rbac.authorization.k8s.io/Role': kind({ rules: list(policyRule) }),
+  'rbac.authorization.k8s.io/ClusterRoleBinding': kind({ subjects: list(subject), roleRef }),
+  'rbac.authorization.k8s.io/RoleBinding': kind({ subjects: list(subject), roleRef }),
 };
 
 /** The schema used for kinds without a hand-written one: metadata is checked, the rest is open. */

@@ -31,6 +31,12 @@ export const BUILTIN_TYPES: readonly ResourceType[] = [
   builtin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false,
     { shortNames: ['crd', 'crds'], categories: ['api-extensions'], statusSubresource: true }),
   builtin('authentication.k8s.io', 'v1', 'tokenreviews', 'TokenReview', false, { verbs: ['create'] }),
+  // RBAC objects are stored and served so manifests apply unchanged; the local API server does not
+  // enforce them (every service-account token may do everything, see auth.ts).
+  builtin('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+  builtin('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  builtin('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  builtin('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
 ];
 
 /** The part of a CRD the registry needs, checked; returns the problems found as `field: why`. */

@@ -13,6 +13,7 @@ import {
   configMapPrinter, endpointsPrinter, eventPrinter, namespacePrinter, nodePrinter, podPrinter, secretPrinter, serviceAccountPrinter, servicePrinter,
 } from './table-printers-core';
 import { crdPrinter, daemonSetPrinter, defaultPrinter, deploymentPrinter, endpointSlicePrinter, leasePrinter } from './table-printers-groups';
+import { bindingPrinter, rolePrinter } from './table-printers-rbac';
 import { isRecord, KubeObject, ResourceType, typeKey } from './types';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -75,6 +76,10 @@ const BUILTIN_PRINTERS: Readonly<Record<string, Printer>> = {
   'discovery.k8s.io/endpointslices': endpointSlicePrinter,
   'coordination.k8s.io/leases': leasePrinter,
   'apiextensions.k8s.io/customresourcedefinitions': crdPrinter,
+  'rbac.authorization.k8s.io/clusterroles': rolePrinter,
+  'rbac.authorization.k8s.io/roles': rolePrinter,
+  'rbac.authorization.k8s.io/clusterrolebindings': bindingPrinter,
+  'rbac.authorization.k8s.io/rolebindings': bindingPrinter,
 };
 
 /** The printer of a type: a custom resource's CRD columns, a built-in printer, or NAME/AGE. */

@@ -1,8 +1,9 @@
-// The kubelet stand-in of one node: runs the pods bound to it (network namespace, service-account
-// token files, container processes from the image map), runs readiness probes, keeps each pod's
-// hosts file current and writes pod status back to the API server's store.
+// The kubelet stand-in of one node: runs the pods bound to it (network namespace, volumes — the
+// service-account token, projected tokens, ConfigMaps, Secrets, downward API, emptyDir, hostPath
+// directories — container processes from the image map), runs readiness probes, keeps each pod's
+// hosts file and volumes current and writes pod status (and FailedMount events) to the store.
 
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRecord, KubeObject, ResourceType } from '../apiserver/types';
 import { Store, StoreEvent } from '../apiserver/store';
@@ -16,6 +17,9 @@ import { containerEnv, ContainerSpec, expand, podContainers } from './pod-env';
 import { ContainerRunState, podStatus } from './pod-status';
 import { ProbeLoop, readinessProbe } from './probes';
 import { ServiceName } from '../runtime/hosts-file';
+import { PodVolumes } from './pod-volumes';
+import { planPodVolumes } from './volume-plan';
+import { envLookup, recordPodEvent, serviceAccountOf, volumeLookups } from './volume-sources';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -48,12 +52,21 @@ interface PodRun {
   states: Map<string, ContainerRunState>;
   ready: Map<string, boolean>;
   probes: ProbeLoop[];
-  tokenTimer?: NodeJS.Timeout;
+  volumes?: PodVolumes;
+  /** A required volume could not be set up yet: the containers wait (ContainerCreating). */
+  volumesPending: boolean;
+  /** Containers whose env names a missing ConfigMap/Secret (key): retried when those change. */
+  configPending: Set<string>;
+  lastMountMessage?: string;
+  retryTimer?: NodeJS.Timeout;
   statusTimer?: NodeJS.Timeout;
   stopping: boolean;
 }
 
+/** Lifetime of the default service-account token (refreshed at 80%, as projected tokens are). */
 const TOKEN_SECONDS = 24 * 3600;
+/** How often a pod waiting for a volume (a missing ConfigMap, ...) tries again without an event. */
+const VOLUME_RETRY_MS = 10_000;
 
 function restartPolicyOf(pod: KubeObject): 'Always' | 'OnFailure' | 'Never' {
   const p = isRecord(pod.spec) ? pod.spec.restartPolicy : undefined;
@@ -81,6 +94,10 @@ export class Kubelet {
   start(): void {
     const mine = (p: KubeObject | undefined): boolean => isRecord(p?.spec) && p.spec.nodeName === this.o.nodeName;
     this.unsubscribe = this.o.store.subscribe((e: StoreEvent) => {
+      if (e.typeKey === '/configmaps' || e.typeKey === '/secrets') {
+        this.volumeSourceChanged(e.typeKey === '/configmaps' ? 'ConfigMap' : 'Secret', e.object);
+        return;
+      }
       if (e.typeKey !== '/pods') return;
       if (!mine(e.object) && !mine(e.old)) return;
       this.enqueue(e.object.metadata.uid ?? '', e.type === 'DELETED' || !mine(e.object) ? undefined : e.object);
@@ -127,8 +144,38 @@ export class Kubelet {
       if (run) await this.stopPod(run);
       return;
     }
-    if (run) return; // running: pod specs are immutable apart from metadata
+    if (run) {
+      // Running: pod specs are immutable apart from metadata. A pod waiting for a volume, or
+      // containers waiting for a ConfigMap/Secret their env names, try again.
+      if (run.stopping) return;
+      if (run.volumesPending) await this.mountAndStart(pod, run);
+      else if (run.configPending.size) this.retryContainers(pod, run);
+      return;
+    }
     await this.startPod(pod);
+  }
+
+  /** A ConfigMap or Secret changed: pods waiting for it retry, running pods get the new content. */
+  private volumeSourceChanged(kind: 'ConfigMap' | 'Secret', obj: KubeObject): void {
+    for (const run of this.pods.values()) {
+      if (run.stopping || run.namespace !== obj.metadata.namespace) continue;
+      if (run.configPending.size && !run.volumesPending) this.retryPod(run);
+      if (!run.volumes?.reads(kind, obj.metadata.name ?? '')) continue;
+      if (run.volumesPending) this.retryPod(run);
+      else void run.volumes.refresh(kind, obj.metadata.name ?? '');
+    }
+  }
+
+  private retryContainers(pod: KubeObject, run: PodRun): void {
+    const waiting = run.containers.filter((c) => run.configPending.has(c.name));
+    run.configPending.clear();
+    for (const c of waiting) this.startContainer(pod, run, c);
+    this.writeStatus(run);
+  }
+
+  private retryPod(run: PodRun): void {
+    const pod = this.o.store.tryGet(this.podsType, run.namespace, run.name);
+    if (pod && pod.metadata.uid === run.uid) this.enqueue(run.uid, pod);
   }
 
   private async startPod(pod: KubeObject): Promise<void> {
@@ -143,24 +190,64 @@ export class Kubelet {
     const run: PodRun = {
       uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', netns: net.netns, podIP: net.podIP,
       hostNetwork, startTime: typeof status.startTime === 'string' ? status.startTime : timestamp(),
-      containers: podContainers(pod), running: new Map(), states: new Map(), ready: new Map(), probes: [], stopping: false,
+      containers: podContainers(pod), running: new Map(), states: new Map(), ready: new Map(), probes: [], stopping: false, volumesPending: false, configPending: new Set(),
     };
     this.pods.set(uid, run);
     await this.o.runtime.writeHosts({ netns: run.netns, namespace: run.namespace, hostname: run.name, ip: run.podIP }, this.o.services());
-    const saDir = await this.writeServiceAccount(pod, run);
-    run.tokenTimer = setInterval(() => void this.writeServiceAccount(pod, run).catch(() => undefined), (TOKEN_SECONDS * 1000) / 2);
-    for (const c of run.containers) this.startContainer(pod, run, c, saDir);
+    const sa = this.o.store.tryGet(this.o.registry.find('', 'serviceaccounts')!, run.namespace, serviceAccountOf(pod));
+    const plan = planPodVolumes(pod, {
+      defaultTokenSeconds: TOKEN_SECONDS,
+      ...(typeof sa?.automountServiceAccountToken === 'boolean' ? { serviceAccountAutomount: sa.automountServiceAccountToken } : {}),
+    });
+    if (plan.problems.length) {
+      const message = plan.problems.join('; ');
+      for (const c of run.containers) run.states.set(c.name, { state: 'waiting', reason: 'CreateContainerConfigError', message, restartCount: 0 });
+      this.log(`${run.namespace}/${run.name}: ${message}`);
+      this.writeStatus(run);
+      return;
+    }
+    run.volumes = new PodVolumes(plan, {
+      podDir: join(this.o.stateDir, 'pods', run.uid),
+      lookups: volumeLookups(this.o, run),
+      log: (m) => this.log(`${run.namespace}/${run.name}: ${m}`),
+    });
+    await this.mountAndStart(pod, run);
+  }
+
+  /** Sets up the pod's volumes, then starts its containers; or leaves them waiting and says why. */
+  private async mountAndStart(pod: KubeObject, run: PodRun): Promise<void> {
+    if (!run.volumes) return;
+    if (run.retryTimer) clearTimeout(run.retryTimer);
+    run.retryTimer = undefined;
+    const result = await run.volumes.setUp();
+    if (run.stopping) return;
+    if (!result.ok) {
+      run.volumesPending = true;
+      for (const c of run.containers) run.states.set(c.name, { state: 'waiting', reason: 'ContainerCreating', message: result.message, restartCount: 0 });
+      if (result.message !== run.lastMountMessage) {
+        this.log(`${run.namespace}/${run.name}: ${result.message}`);
+        const failed = recordPodEvent(this.o, run, 'FailedMount', result.message);
+        if (failed) this.log(`${run.namespace}/${run.name}: event: ${failed}`);
+      }
+      run.lastMountMessage = result.message;
+      run.retryTimer = setTimeout(() => this.retryPod(run), VOLUME_RETRY_MS);
+      this.writeStatus(run);
+      return;
+    }
+    run.volumesPending = false;
+    for (const c of run.containers) this.startContainer(pod, run, c);
     this.writeStatus(run);
   }
 
-  private startContainer(pod: KubeObject, run: PodRun, c: ContainerSpec, saDir: string): void {
+  private startContainer(pod: KubeObject, run: PodRun, c: ContainerSpec): void {
     const waiting = (reason: 'CreateContainerConfigError' | 'ErrImagePull', message: string): void => {
       run.states.set(c.name, { state: 'waiting', reason, message, restartCount: 0 });
+      if (reason === 'CreateContainerConfigError') run.configPending.add(c.name);
       this.log(`${run.namespace}/${run.name} container ${c.name}: ${message}`);
     };
     const { env, problems } = containerEnv(c, {
       pod, podIP: run.podIP, hostIP: this.o.nodeIP, apiServer: this.o.apiServer,
-      lookup: (kind, name, key) => this.lookup(run.namespace, kind, name, key),
+      lookup: envLookup(this.o, run.namespace),
     });
     if (problems.length) return waiting('CreateContainerConfigError', problems.join('; '));
     const image = resolveImage({ image: c.image, command: c.command?.map((s) => expand(s, env)), args: c.args?.map((s) => expand(s, env)) }, this.o.distDir);
@@ -170,7 +257,7 @@ export class Kubelet {
     run.ready.set(c.name, probe === undefined);
     const container = this.o.runtime.startContainer({
       podUID: run.uid, namespace: run.namespace, podName: run.name, containerName: c.name, netns: run.netns,
-      command: image.argv, env, ...(c.workingDir ? { cwd: c.workingDir } : {}), serviceAccountDir: saDir,
+      command: image.argv, env, ...(c.workingDir ? { cwd: c.workingDir } : {}), mounts: run.volumes?.mountsFor(c.name) ?? [],
       restartPolicy: restartPolicyOf(pod), stopGraceMs: graceMsOf(pod),
     }, (s: ContainerState) => {
       run.states.set(c.name, s);
@@ -184,41 +271,6 @@ export class Kubelet {
         this.writeStatus(run);
       }));
     }
-  }
-
-  private lookup(namespace: string, kind: 'ConfigMap' | 'Secret', name: string, key: string | undefined): Record<string, string> | undefined {
-    const t = this.o.registry.find('', kind === 'ConfigMap' ? 'configmaps' : 'secrets')!;
-    const obj = this.o.store.tryGet(t, namespace, name);
-    if (!obj) return undefined;
-    const data = isRecord(obj.data) ? obj.data : {};
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(data)) {
-      if (key !== undefined && k !== key) continue;
-      if (typeof v === 'string') out[k] = kind === 'Secret' ? Buffer.from(v, 'base64').toString('utf8') : v;
-    }
-    return out;
-  }
-
-  /** The projected service-account volume: token (bound to the pod), ca.crt, namespace. */
-  private async writeServiceAccount(pod: KubeObject, run: PodRun): Promise<string> {
-    const dir = join(this.o.stateDir, 'pods', run.uid, 'serviceaccount');
-    await mkdir(dir, { recursive: true });
-    const spec = isRecord(pod.spec) ? pod.spec : {};
-    const saName = typeof spec.serviceAccountName === 'string' && spec.serviceAccountName ? spec.serviceAccountName : 'default';
-    const sa = this.o.store.tryGet(this.o.registry.find('', 'serviceaccounts')!, run.namespace, saName);
-    const node = this.o.store.tryGet(this.o.registry.find('', 'nodes')!, undefined, this.o.nodeName);
-    const token = this.o.signer.issue({
-      namespace: run.namespace, serviceAccountName: saName, serviceAccountUid: sa?.metadata.uid ?? '',
-      audiences: this.o.tokenAudiences, expirationSeconds: TOKEN_SECONDS,
-      pod: { name: run.name, uid: run.uid },
-      ...(node?.metadata.uid ? { node: { name: this.o.nodeName, uid: node.metadata.uid } } : {}),
-    });
-    // Written beside, then renamed: readers of the bind-mounted directory never see half a token.
-    for (const [file, content] of [['token', token], ['ca.crt', this.o.caPem], ['namespace', run.namespace]] as const) {
-      await writeFile(join(dir, `.${file}.tmp`), content, { mode: 0o600 });
-      await rename(join(dir, `.${file}.tmp`), join(dir, file));
-    }
-    return dir;
   }
 
   private writeStatus(run: PodRun): void {
@@ -244,7 +296,8 @@ export class Kubelet {
     if (run.stopping) return;
     run.stopping = true;
     if (run.statusTimer) clearTimeout(run.statusTimer);
-    if (run.tokenTimer) clearInterval(run.tokenTimer);
+    if (run.retryTimer) clearTimeout(run.retryTimer);
+    await run.volumes?.stop();
     for (const p of run.probes) p.stop();
     await Promise.all([...run.running.values()].map((c) => c.stop().catch((err: Error) => this.log(`${run.name}: stop: ${err.message}`))));
     await this.o.runtime.removePodNetwork(run.uid).catch((err: Error) => this.log(`${run.name}: network: ${err.message}`));

@@ -1,17 +1,18 @@
 // Container processes: runs a container command inside a pod's (or node's) netns with its env,
-// working directory, log file and service-account mount; restarts it with kubelet-style backoff,
-// reports its state, records its pid, and stops its whole process group on request.
+// working directory, log file and bind mounts (volumes, the service-account directory) made in the
+// container's own mount namespace; restarts it with kubelet-style backoff, reports its state,
+// records its pid, and stops its whole process group on request.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { nextRestartDelay, shouldRestart, type RestartPolicy } from './backoff';
 import { errorMessage } from './exec';
 import { logDir, logFileName } from './names';
 import { removePidRecord, signalGroup, writePidRecord } from './pid-records';
 import { readProcStat } from './proc-stat';
-import { ensureServiceAccountMountpoint, SERVICE_ACCOUNT_MOUNT } from './sa-mountpoint';
+import { ensureMountpoint, hostDirProblem, mountPathProblem, SERVICE_ACCOUNT_MOUNT } from './sa-mountpoint';
 
 export interface ContainerStart {
   podUID: string;
@@ -25,12 +26,23 @@ export interface ContainerStart {
   /** The container's whole environment; PATH defaults to the usual system one when absent. */
   env: Readonly<Record<string, string>>;
   cwd?: string;
-  /** Directory holding token, ca.crt and namespace; bind-mounted read-only at SERVICE_ACCOUNT_MOUNT. */
+  /** Directories bind-mounted into the container's mount namespace (parents before children). */
+  mounts?: readonly BindMount[];
+  /** Shorthand for a read-only mount of this directory (token, ca.crt, namespace) at SERVICE_ACCOUNT_MOUNT. */
   serviceAccountDir?: string;
   /** Default Always. */
   restartPolicy?: RestartPolicy;
   /** SIGTERM-to-SIGKILL grace when stopping; default 5000 ms. */
   stopGraceMs?: number;
+}
+
+/** A host directory made visible at `mountPath` inside one container only. */
+export interface BindMount {
+  /** Absolute host directory, no `..`. */
+  hostDir: string;
+  /** Absolute, no `..`, not `/`, not under /proc, /sys or /dev; created on the host when missing. */
+  mountPath: string;
+  readOnly: boolean;
 }
 
 export interface ContainerTermination {
@@ -59,16 +71,49 @@ export interface RunningContainer {
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-// $1: service-account directory ('' for none); the rest is the container's argv. Runs inside the
-// mount namespace `ip netns exec` creates, so the bind mount never shows in the host's.
+// $1: the number of mounts, then (host dir, mount path, ro|rw) per mount; the rest is the
+// container's argv. Runs inside the mount namespace `ip netns exec` creates, so the bind mounts
+// never show in the host's. A mount path hidden by an earlier mount is created inside it.
 const WRAPPER = [
-  'sa="$1"; shift',
-  'if [ -n "$sa" ]; then',
-  `  mount --bind "$sa" ${SERVICE_ACCOUNT_MOUNT} || exit 126`,
-  `  mount -o remount,bind,ro ${SERVICE_ACCOUNT_MOUNT} || exit 126`,
-  'fi',
+  'n="$1"; shift',
+  'while [ "$n" -gt 0 ]; do',
+  '  src="$1"; dst="$2"; mode="$3"; shift 3',
+  '  [ -d "$dst" ] || mkdir -p "$dst" || exit 126',
+  '  mount --bind "$src" "$dst" || { echo "ambit: cannot mount $src at $dst" >&2; exit 126; }',
+  '  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$dst" || exit 126; fi',
+  '  n=$((n - 1))',
+  'done',
   'exec "$@"',
 ].join('\n');
+
+/**
+ * The bind mounts of a container, checked and ordered parents first (a mount at /a/b after one
+ * at /a would be hidden otherwise). Throws an Error naming the first bad or duplicate path. Pure.
+ */
+export function planBindMounts(spec: Pick<ContainerStart, 'mounts' | 'serviceAccountDir'>): BindMount[] {
+  const all: BindMount[] = [...(spec.mounts ?? [])];
+  if (spec.serviceAccountDir) all.push({ hostDir: spec.serviceAccountDir, mountPath: SERVICE_ACCOUNT_MOUNT, readOnly: true });
+  const seen = new Set<string>();
+  const out: BindMount[] = [];
+  for (const m of all) {
+    const mountProblem = mountPathProblem(m.mountPath);
+    if (mountProblem) throw new Error(`mount path ${JSON.stringify(m.mountPath)} ${mountProblem}`);
+    const hostProblem = hostDirProblem(m.hostDir);
+    if (hostProblem) throw new Error(`host directory ${JSON.stringify(m.hostDir)} for ${m.mountPath} ${hostProblem}`);
+    const mountPath = posix.normalize(m.mountPath).replace(/\/+$/, '');
+    if (seen.has(mountPath)) throw new Error(`two mounts at ${mountPath}`);
+    seen.add(mountPath);
+    out.push({ hostDir: m.hostDir, mountPath, readOnly: m.readOnly });
+  }
+  const depth = (p: string): number => p.split('/').length;
+  return out.sort((a, b) => depth(a.mountPath) - depth(b.mountPath));
+}
+
+/** The `ip` arguments that run `command` in `netns` with `mounts` made first. Pure. */
+export function containerArgs(netns: string, mounts: readonly BindMount[], command: readonly string[]): string[] {
+  const mountArgs = mounts.flatMap((m) => [m.hostDir, m.mountPath, m.readOnly ? 'ro' : 'rw']);
+  return ['netns', 'exec', netns, 'sh', '-c', WRAPPER, 'ambit-container', String(mounts.length), ...mountArgs, ...command];
+}
 
 function signalExitCode(signal: NodeJS.Signals | null): number {
   const n = signal ? constants.signals[signal] : undefined;
@@ -122,9 +167,14 @@ class ContainerProcess implements RunningContainer {
   private async spawnChild(done: () => void): Promise<void> {
     const { spec } = this;
     let log: Awaited<ReturnType<typeof open>>;
+    let mounts: BindMount[];
     try {
       if (spec.command.length === 0) throw new Error('container command is empty');
-      if (spec.serviceAccountDir) await ensureServiceAccountMountpoint(this.stateDir);
+      mounts = planBindMounts(spec);
+      for (const m of mounts) {
+        if (!(await stat(m.hostDir)).isDirectory()) throw new Error(`${m.hostDir} (for ${m.mountPath}) is not a directory`);
+        await ensureMountpoint(this.stateDir, m.mountPath);
+      }
       await mkdir(logDir(this.stateDir), { recursive: true });
       log = await open(this.logFile, 'a');
     } catch (e) {
@@ -138,7 +188,7 @@ class ContainerProcess implements RunningContainer {
     }
     const env: Record<string, string> = { ...spec.env };
     if (env.PATH === undefined) env.PATH = DEFAULT_PATH;
-    const args = ['netns', 'exec', spec.netns, 'sh', '-c', WRAPPER, 'ambit-container', spec.serviceAccountDir ?? '', ...spec.command];
+    const args = containerArgs(spec.netns, mounts, spec.command);
     const startedAt = new Date();
     let child: ChildProcess;
     try {
