@@ -1,0 +1,111 @@
+// The proxies' open connections: counts per direction (stats), an abort signal per connection
+// (set when the client goes away or the drain deadline passes), and the drain on shutdown —
+// wait for open connections up to a deadline, then abort their setup and tear their streams down.
+
+import type { Duplex } from 'node:stream';
+import { abortDuplex } from '../../pkg/hbone/splice';
+
+export type TrackedDirection = 'outbound' | 'inbound';
+
+/** After the deadline has torn everything down, how long shutdown still waits for handlers. */
+const AFTER_DEADLINE_WAIT_MS = 1_000;
+
+export class TrackedConnection {
+  private readonly controller = new AbortController();
+  private readonly streams = new Set<Duplex>();
+  private finished = false;
+  private splicing = false;
+
+  constructor(
+    readonly direction: TrackedDirection,
+    private readonly onDone: (conn: TrackedConnection) => void,
+  ) {}
+
+  /** Aborted when the connection must stop (client gone, shutdown deadline). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** A stream to tear down if the connection is aborted. */
+  add(stream: Duplex): void {
+    if (this.controller.signal.aborted) abortDuplex(stream);
+    else this.streams.add(stream);
+  }
+
+  /** Bytes are flowing: from now on only the splice (or the shutdown deadline) ends the connection. */
+  startSplicing(): void {
+    this.splicing = true;
+  }
+
+  /** The client went away: stop a connect still in progress (a running splice handles it itself). */
+  clientGone(reason: string): void {
+    if (!this.splicing) this.abort(reason);
+  }
+
+  abort(reason: string): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(new Error(reason));
+    for (const stream of this.streams) abortDuplex(stream);
+  }
+
+  /** The handler is finished with this connection (idempotent). */
+  done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.streams.clear();
+    this.onDone(this);
+  }
+}
+
+export class ConnectionTracker {
+  private readonly open = new Set<TrackedConnection>();
+  private readonly counts: Record<TrackedDirection, number> = { outbound: 0, inbound: 0 };
+  private idleWaiters: (() => void)[] = [];
+  private closingFlag = false;
+
+  get closing(): boolean {
+    return this.closingFlag;
+  }
+
+  count(direction: TrackedDirection): number {
+    return this.counts[direction];
+  }
+
+  track(direction: TrackedDirection): TrackedConnection {
+    const conn = new TrackedConnection(direction, (gone) => {
+      if (!this.open.delete(gone)) return;
+      this.counts[gone.direction]--;
+      if (this.open.size === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    });
+    this.open.add(conn);
+    this.counts[direction]++;
+    return conn;
+  }
+
+  /** Stops new connections, waits up to `timeoutMs` for open ones, then aborts what is left. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closingFlag = true;
+    if (await this.idleWithin(timeoutMs)) return;
+    for (const conn of [...this.open]) conn.abort('the proxy is shutting down');
+    await this.idleWithin(AFTER_DEADLINE_WAIT_MS);
+  }
+
+  private idleWithin(ms: number): Promise<boolean> {
+    if (this.open.size === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== wake);
+        resolve(false);
+      }, Math.max(0, ms));
+      this.idleWaiters.push(wake);
+    });
+  }
+}

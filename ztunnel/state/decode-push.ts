@@ -1,0 +1,78 @@
+// Decoding and validating one `istio.workload.Address` push as a whole before anything is applied:
+// every resource is decoded, its name checked against its content (a Workload is named by its uid,
+// a Service by "<namespace>/<hostname>"), and every problem collected into one bounded NACK message.
+
+import { decodeAddress } from '../../pkg/api/workload-codec';
+import { addressResourceName, type Address } from '../../pkg/api/workload-types';
+import { ADDRESS_TYPE_URL, type XdsResource } from '../../pkg/xds/types';
+
+/** The longest NACK message sent back to istiod (the first problems are kept, the rest counted). */
+export const MAX_NACK_MESSAGE_CHARS = 4096;
+const MAX_NAME_SHOWN = 200;
+
+export interface DecodedAddress {
+  readonly name: string;
+  readonly version: string;
+  readonly address: Address;
+}
+
+export type DecodedPush =
+  | { readonly ok: true; readonly upserts: readonly DecodedAddress[]; readonly removed: readonly string[] }
+  | { readonly ok: false; readonly error: string; readonly problems: readonly string[] };
+
+function shown(name: string): string {
+  return JSON.stringify(name.length > MAX_NAME_SHOWN ? `${name.slice(0, MAX_NAME_SHOWN)}...` : name);
+}
+
+/** Joins problems with "; ", keeping the message under `max` characters ("... and N more"). */
+export function joinProblems(problems: readonly string[], max: number = MAX_NACK_MESSAGE_CHARS): string {
+  let out = '';
+  for (let i = 0; i < problems.length; i++) {
+    const next = out ? `${out}; ${problems[i]}` : (problems[i] as string);
+    const suffix = i + 1 < problems.length ? `; ... and ${problems.length - i - 1} more` : '';
+    if (next.length + suffix.length > max) {
+      const more = `... and ${problems.length - i} more`;
+      return out ? `${out}; ${more}` : `${(problems[i] as string).slice(0, Math.max(0, max - more.length - 2))}; ${more}`;
+    }
+    out = next;
+  }
+  return out;
+}
+
+export function decodeAddressPush(update: { readonly resources: readonly XdsResource[]; readonly removed: readonly string[] }): DecodedPush {
+  const problems: string[] = [];
+  const upserts: DecodedAddress[] = [];
+  const seen = new Set<string>();
+  for (const r of update.resources) {
+    const name = r.name;
+    if (typeof name !== 'string' || name === '') {
+      problems.push('a resource has no name');
+      continue;
+    }
+    if (seen.has(name)) {
+      problems.push(`${shown(name)}: sent twice in one response`);
+      continue;
+    }
+    seen.add(name);
+    if (r.resource.typeUrl !== ADDRESS_TYPE_URL) {
+      problems.push(`${shown(name)}: type ${JSON.stringify(r.resource.typeUrl)} is not ${ADDRESS_TYPE_URL}`);
+      continue;
+    }
+    const decoded = decodeAddress(r.resource.value);
+    if (!decoded.ok) {
+      problems.push(`${shown(name)}: ${decoded.error}`);
+      continue;
+    }
+    const expected = addressResourceName(decoded.address);
+    if (expected !== name) {
+      problems.push(`${shown(name)}: the resource name does not match its ${decoded.address.kind} (expected ${shown(expected)})`);
+      continue;
+    }
+    upserts.push({ name, version: r.version, address: decoded.address });
+  }
+  for (const name of update.removed) {
+    if (seen.has(name)) problems.push(`${shown(name)}: both updated and removed in one response`);
+  }
+  if (problems.length) return { ok: false, error: joinProblems(problems), problems };
+  return { ok: true, upserts, removed: [...new Set(update.removed)] };
+}
