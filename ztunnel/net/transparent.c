@@ -110,12 +110,16 @@ static napi_value transparent_listen(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* transparentBind(host, port) → fd: an unconnected TCP socket bound to host:port (any address). */
+/*
+ * transparentBind(host, port, mark?) → fd: an unconnected TCP socket bound to host:port (any
+ * address), with SO_MARK = mark when mark is not 0 (the capture rules recognise its connections).
+ */
 static napi_value transparent_bind(napi_env env, napi_callback_info info) {
   char host[64];
   unsigned port = 0;
-  if (read_args(env, info, host, sizeof host, &port, NULL) != 0) {
-    napi_throw_type_error(env, NULL, "transparentBind(host: string, port: number)");
+  int mark = 0;
+  if (read_args(env, info, host, sizeof host, &port, &mark) != 0) {
+    napi_throw_type_error(env, NULL, "transparentBind(host: string, port: number, mark?: number)");
     return NULL;
   }
   struct sockaddr_storage ss;
@@ -125,9 +129,15 @@ static napi_value transparent_bind(napi_env env, napi_callback_info info) {
   int err = 0;
   int fd = make_socket(family, &err);
   if (fd < 0) return throw_errno(env, "transparentBind: IP_TRANSPARENT", err);
+  if (mark != 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0) {
+    err = errno;
+    close(fd);
+    return throw_errno(env, "transparentBind: SO_MARK", err);
+  }
   int one = 1;
-  /* Let connect() pick the port together with the destination: the 4-tuple, not the port, must be unique. */
-  if (port == 0 && family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  /* Let connect() pick the port together with the destination: the 4-tuple, not the port, must be
+   * unique. An IPPROTO_IP option that IPv6 sockets honour too. */
+  if (port == 0) setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
   if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
     err = errno;
     close(fd);
