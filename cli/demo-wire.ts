@@ -29,7 +29,7 @@ export function summariseDump(text: string): { ports: Map<number, number>; clear
 export async function wireCheck<T>(link: string, step: () => Promise<T>): Promise<WireCheck<T>> {
   const dir = await mkdtemp(join(tmpdir(), 'ambit-demo-'));
   const file = join(dir, 'wire.pcap');
-  const dump = spawn('tcpdump', ['-i', link, '-nn', '-U', '-s', '0', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dump = spawn('tcpdump', ['-i', link, '-nn', '-U', '--immediate-mode', '-s', '0', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let started = false;
   const listening = new Promise<boolean>((resolve) => {
     dump.on('error', () => resolve(false));

@@ -99,7 +99,7 @@ async function metricsOf(node: string): Promise<string> {
 /** Everything that crossed node1's link to the bridge (the client's node) while `fn` ran, as tcpdump -A text. */
 async function onTheWire(fn: () => Promise<void>): Promise<string> {
   const file = join(root, `wire-${Date.now()}.pcap`);
-  const dump = spawn('tcpdump', ['-i', `${NAME}n1`, '-nn', '-U', '-s', '0', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dump = spawn('tcpdump', ['-i', `${NAME}n1`, '-nn', '-U', '--immediate-mode', '-s', '0', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   dump.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   await until('tcpdump to start', async () => (err.includes('listening on') ? true : undefined), 10_000);
