@@ -3,11 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as protobuf from 'protobufjs';
 import { bytesToIp, ipToBytes } from './ip-bytes';
 import { messageType } from './proto-root';
 import { ADDRESS_MESSAGE, decodeAddress, encodeAddress, MAX_ADDRESS_BYTES } from './workload-codec';
 import type { Address, Service, Workload } from './workload-types';
+import { field, tags } from '../testing/proto-fields';
 
 const workload: Workload = {
   uid: 'Kubernetes//Pod/shop/reviews-v1-abc',
@@ -46,28 +46,7 @@ const service: Service = {
   waypoint: { kind: 'address', address: { network: '', address: '198.18.2.7' }, hboneMtlsPort: 15008 },
 };
 
-/** Field numbers of the top-level fields of a message, in wire order. */
-function tags(buf: Uint8Array): number[] {
-  const r = protobuf.Reader.create(buf);
-  const out: number[] = [];
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    out.push(tag >>> 3);
-    r.skipType(tag & 7);
-  }
-  return out;
-}
 
-/** The payload of the (first) length-delimited field `field`. */
-function field(buf: Uint8Array, wanted: number): Uint8Array {
-  const r = protobuf.Reader.create(buf);
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === wanted && (tag & 7) === 2) return r.bytes();
-    r.skipType(tag & 7);
-  }
-  throw new Error(`field ${wanted} not found`);
-}
 
 /** Encodes a raw wire object (camelCase) without ambit's encoder, for hostile inputs. */
 function raw(obj: object): Buffer {
@@ -145,7 +124,7 @@ describe('workload codec', () => {
   });
 
   it('converts IPs to raw bytes and back canonically', () => {
-    assert.deepEqual([...ipToBytes('10.1.2.3')!], [10, 1, 2, 3]);
+    assert.deepEqual([...ipToBytes('198.18.2.3')!], [198, 18, 2, 3]);
     assert.equal(bytesToIp(ipToBytes('fd00:0:0:0:0:0:0:5')!), 'fd00::5');
     assert.equal(bytesToIp(ipToBytes('::ffff:1.2.3.4')!), '::ffff:1.2.3.4');
     assert.equal(bytesToIp(ipToBytes('1:0:0:2:0:0:0:3')!), '1:0:0:2::3');

@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as protobuf from 'protobufjs';
 import { messageType } from '../api/proto-root';
 import { isMeshError, ErrorCode } from '../errors/mesh-error';
 import {
@@ -15,27 +14,9 @@ import {
   encodeDeltaResponse,
 } from './delta-messages';
 import { ADDRESS_TYPE_URL, DELTA_ADS_PATH, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './types';
+import { field, tags } from '../testing/proto-fields';
 
-function tags(buf: Uint8Array): number[] {
-  const r = protobuf.Reader.create(buf);
-  const out: number[] = [];
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    out.push(tag >>> 3);
-    r.skipType(tag & 7);
-  }
-  return out;
-}
 
-function field(buf: Uint8Array, wanted: number): Uint8Array {
-  const r = protobuf.Reader.create(buf);
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === wanted && (tag & 7) === 2) return r.bytes();
-    r.skipType(tag & 7);
-  }
-  throw new Error(`field ${wanted} not found`);
-}
 
 const request: DeltaDiscoveryRequest = {
   node: {

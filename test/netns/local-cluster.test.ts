@@ -4,40 +4,24 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { findLeftovers } from '../../localcluster/runtime';
 import { readProcStat } from '../../localcluster/runtime/proc-stat';
+import { CLI, clusterCli, run, sleep } from './cluster-cli';
 
-const run = promisify(execFile);
-const REPO = join(__dirname, '..', '..', '..');
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
 const NAME = `t${Math.random().toString(36).slice(2, 6).replace(/[^a-z0-9]/g, 'x')}`;
 let root = '';
 let stateDir = '';
 let kubeconfig = '';
 
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, AMBIT_STATE_ROOT: root, AMBIT_CLUSTER: NAME, KUBECONFIG: kubeconfig });
+const { ambit, kubectl } = clusterCli(env, 180_000);
 
-async function ambit(...args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run(process.execPath, [CLI, ...args], { env: env(), timeout: 180_000 });
-    return stdout;
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`ambit ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', args, { env: env(), timeout: 60_000 });
-  return stdout;
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitAvailable(names: string[], timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -20,7 +20,7 @@ export function parseRules(text: string): ShownRule[] {
   return out;
 }
 
-/** Rules of ours: any priority, our mark and table. */
+/** Rules of ours: whatever their priority, with our mark and table. */
 function isOurs(rule: ShownRule): boolean {
   return rule.selector === `from all fwmark ${CAPTURE_MARK} lookup ${ROUTE_TABLE}`;
 }

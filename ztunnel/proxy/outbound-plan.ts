@@ -61,7 +61,7 @@ export type OutboundPlan =
       readonly targetPort: number;
       /** The destination workload's identity. */
       readonly expectedIdentity: SpiffeId;
-      /** The identity first, then the Service's subject alt names: any of them is accepted. */
+      /** The identity first, then the Service's subject alt names: the peer must present one of them. */
       readonly expectedIdentities: readonly SpiffeId[];
     }
   /** The destination is an HBONE workload on this node: deliver in-process (no network hop). */
