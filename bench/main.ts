@@ -60,9 +60,14 @@ async function main(argv: readonly string[]): Promise<number> {
   // its way less; all paths get the same treatment.
   const supervisor = new ProcessSupervisor({ nice: process.getuid?.() === 0 ? -10 : undefined });
   let tmp: string | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
 
   const cleanup = async (): Promise<void> => {
     await supervisor.stopAll(3000);
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop();
+      await fn?.().catch((err: unknown) => log(`cleanup failed: ${describeError(err)}`));
+    }
     if (tmp) await rm(tmp, { recursive: true, force: true });
     tmp = undefined;
   };
@@ -92,7 +97,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`${scenario.name}${parsed.quick ? ' (quick)' : ''}: ${scenario.summary}`);
     const startedAt = new Date();
     const loadAtStart = loadavg().map((v) => Math.round(v * 100) / 100);
-    const report = await scenario.run({ quick: parsed.quick, runs: parsed.runs, flags: parsed.flags, supervisor, tmpDir: tmp, repoRoot, log });
+    const report = await scenario.run({ quick: parsed.quick, runs: parsed.runs, flags: parsed.flags, supervisor, tmpDir: tmp, repoRoot, log, addCleanup: (fn) => { cleanups.push(fn); } });
     await supervisor.stopAll();
     const files = await writeResults(outDir, resultsBaseName(parsed, SUFFIX_FLAGS), {
       scenario: scenario.name,

@@ -24,6 +24,12 @@ export interface ScenarioContext {
   /** The repository root (where package.json is); compiled code is under `dist/`. */
   readonly repoRoot: string;
   readonly log: (line: string) => void;
+  /**
+   * Registers teardown for what the supervisor does not own (e.g. a local cluster's detached
+   * daemon). Runs last-registered first, after the supervisor's processes stop, on success,
+   * failure and Ctrl-C.
+   */
+  addCleanup(fn: () => Promise<void>): void;
 }
 
 export interface ScenarioReport {
