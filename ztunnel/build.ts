@@ -10,7 +10,7 @@ import { consoleLogger, type Logger } from '../pkg/log/logger';
 import { Registry } from '../pkg/telemetry/metrics';
 import { splitPemCertificates } from '../pkg/tls/pem';
 import { DeltaXdsClient } from '../pkg/xds/client';
-import { AUTHORIZATION_TYPE_URL, type XdsNode } from '../pkg/xds/types';
+import type { XdsNode } from '../pkg/xds/types';
 import type { RunningHttpServer } from './admin/http';
 import { ReadinessGate } from './admin/readiness';
 import { startAdminServer, startReadinessServer, startStatsServer } from './admin/servers';
@@ -24,10 +24,10 @@ import { FileTokenSource, type TokenSource } from './identity/token-source';
 import { plainSocketFactory } from './net/plain';
 import { transparentSocketFactory } from './net/transparent';
 import type { SocketFactory } from './net/types';
-import { startProxies } from './proxy/index';
+import { policyAuthorizer, startProxies } from './proxy/index';
 import type { ProxyPorts, RunningProxies } from './proxy/types';
 import { localIdentities } from './state/local-identities';
-import { OpaqueHandler } from './state/opaque-handler';
+import { PolicyHandler } from './state/policy-handler';
 import { StateStore } from './state/store';
 
 export interface BuildOptions {
@@ -116,7 +116,7 @@ export async function build(config: ZtunnelConfig, opts: BuildOptions = {}): Pro
     stops.push({ what: 'the certificate manager', stop: () => certificates.close() });
 
     const state = new StateStore({ logger });
-    const policies = new OpaqueHandler(AUTHORIZATION_TYPE_URL);
+    const policies = new PolicyHandler();
     let xdsSynced = false;
     let capture: RunningCapture | undefined;
     let captureReady = false;
@@ -196,6 +196,10 @@ export async function build(config: ZtunnelConfig, opts: BuildOptions = {}): Pro
       sockets,
       metrics: registry,
       logger,
+    }, {
+      authorize: policyAuthorizer(() => policies.index(), (request, policy, reason) => {
+        logger.info(`dry-run: connection from ${request.sourceAddress} to ${request.destinationAddress}:${request.destinationPort} would be denied: ${reason}${policy ? ` (policy ${policy})` : ''}`);
+      }),
     });
     stops.push({ what: 'the proxies', stop: () => proxies.shutdown() });
 
@@ -231,7 +235,7 @@ export async function build(config: ZtunnelConfig, opts: BuildOptions = {}): Pro
         config,
         capture: () => (capture ? { mode: 'tproxy', ready: captureReady, ...capture.status() } : { mode: 'none' }),
         xds: () => ({ address: config.xdsAddress, connected: xds.connected(), synced: xdsSynced, ...xds.stats() }),
-        policies: () => [],
+        policies: () => policies.policies(),
       },
     }));
     const [readiness, stats, admin] = servers as [RunningHttpServer, RunningHttpServer, RunningHttpServer];

@@ -24,7 +24,7 @@ export interface DumpSources {
   capture(): unknown;
   /** xDS client status. */
   xds(): unknown;
-  /** Authorization policies (empty until policies are decoded). */
+  /** The L4 authorization policies in force (decoded). */
   policies(): readonly unknown[];
 }
 

@@ -22,7 +22,7 @@ import type { ProxyDeps, ProxyPorts, ProxyStats, RunningProxies } from './types'
 
 export type { ProxyOptions, Destination } from './context';
 export type { Authorizer, AuthorizationDecision, AuthorizationRequest } from './authorize';
-export { allowAll } from './authorize';
+export { allowAll, policyAuthorizer } from './authorize';
 export { planOutbound, planSettingsFrom, serviceByHostname, type OutboundPlan, type PlanSettings } from './outbound-plan';
 export { planInbound, planPlaintextInbound, type InboundPlan } from './inbound-plan';
 
