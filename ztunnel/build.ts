@@ -24,8 +24,8 @@ import { FileTokenSource, type TokenSource } from './identity/token-source';
 import { plainSocketFactory } from './net/plain';
 import { transparentSocketFactory } from './net/transparent';
 import type { SocketFactory } from './net/types';
-import { policyAuthorizer, startProxies } from './proxy/index';
-import type { ProxyPorts, RunningProxies } from './proxy/types';
+import { policyAuthorizer, startProxies, type ZtunnelProxies } from './proxy/index';
+import type { ProxyPorts } from './proxy/types';
 import { localIdentities } from './state/local-identities';
 import { PolicyHandler } from './state/policy-handler';
 import { StateStore } from './state/store';
@@ -180,7 +180,7 @@ export async function build(config: ZtunnelConfig, opts: BuildOptions = {}): Pro
     }
 
     const sockets = opts.sockets ?? (config.capture === 'tproxy' ? transparentSocketFactory() : plainSocketFactory());
-    const proxies: RunningProxies = await startProxies({
+    const proxies: ZtunnelProxies = await startProxies({
       settings: {
         nodeName: config.nodeName,
         nodeIP: config.nodeIP,
@@ -202,6 +202,19 @@ export async function build(config: ZtunnelConfig, opts: BuildOptions = {}): Pro
       }),
     });
     stops.push({ what: 'the proxies', stop: () => proxies.shutdown() });
+    // A policy push, or a workload push that changes which policies a workload lists, re-checks
+    // the open inbound connections (coalesced: one pass per burst of pushes).
+    let recheck: NodeJS.Immediate | undefined;
+    const scheduleRecheck = (): void => {
+      recheck ??= setImmediate(() => {
+        recheck = undefined;
+        const { closed } = proxies.reauthorize();
+        if (closed > 0) logger.info(`policy change: closed ${closed} connection(s) no longer allowed`);
+      });
+    };
+    const unwatchPolicies = policies.onChange(scheduleRecheck);
+    const unwatchState = state.onChange(scheduleRecheck);
+    stops.push({ what: 'the policy re-check', stop: () => { unwatchPolicies(); unwatchState(); if (recheck) clearImmediate(recheck); } });
 
     let shuttingDown: Promise<void> | undefined;
     let resolveClosed!: () => void;

@@ -31,6 +31,8 @@ const OUTSIDE_IP = '127.0.3.1';
 const VIP = '198.19.0.10';
 const SERVICE_HOST = 'reviews.shop.svc.cluster.local';
 const DENIED_PORT = 7;
+/** Ports the stand-in policy closes; a test adds one to see open connections re-checked. */
+const deniedPorts = new Set([DENIED_PORT]);
 
 interface Node {
   readonly proxies: ZtunnelProxies;
@@ -116,8 +118,8 @@ async function startNode(nodeName: string, nodeIP: string, drainTimeoutMs?: numb
     { settings: settingsFor(nodeName, nodeIP, drainTimeoutMs), state: meshState(appPort), certificateFor, sockets: plainSocketFactory(), metrics, logger },
     {
       random: () => (rotation++ % 2 === 0 ? 0 : 0.99),
-      // A stand-in policy: nobody may reach port DENIED_PORT.
-      authorize: (req) => (req.destinationPort === DENIED_PORT ? { allow: false, reason: `port ${DENIED_PORT} is closed to ${req.sourceWorkload?.name}` } : { allow: true }),
+      // A stand-in policy: nobody may reach the ports in deniedPorts.
+      authorize: (req) => (deniedPorts.has(req.destinationPort) ? { allow: false, reason: `port ${req.destinationPort} is closed to ${req.sourceWorkload?.name}` } : { allow: true }),
     },
   );
   return { proxies, metrics, logger };
@@ -306,6 +308,31 @@ test('refusals reset the client: an unreachable app (503), a policy denial (401)
   // A client that does not speak SOCKS5 is turned away; the node keeps serving.
   assert.deepEqual([...Buffer.from(await exchange(nodeA.proxies.ports.socks5!, CLIENT_IP, 'GET / HTTP/1.1\r\n\r\n'), 'latin1')], [5, 255]);
   assert.deepEqual(nodeA.proxies.stats(), { activeOutbound: 0, activeInbound: 0 });
+});
+
+test('a policy change closes the open connections it no longer allows and keeps the others', async () => {
+  const port = await capture((s, d) => void nodeA.proxies.handleOutbound(s, d), { address: SERVER1_IP, port: appPort });
+  const socket = connect({ host: '127.0.0.1', port, localAddress: CLIENT_IP, allowHalfOpen: true });
+  let received = '';
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString(); });
+  const ended = new Promise<string>((resolve) => {
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    socket.once('close', () => resolve('closed'));
+    socket.once('end', () => resolve('ended'));
+  });
+  socket.write('ping\n');
+  await until('the echo through HBONE', () => received.includes('ping'));
+  assert.deepEqual(nodeB.proxies.reauthorize(), { checked: 1, closed: 0 }, 'nothing changed: the connection stays');
+  deniedPorts.add(appPort);
+  try {
+    assert.deepEqual(nodeB.proxies.reauthorize(), { checked: 1, closed: 1 });
+    assert.match(await ended, /ended|closed|ECONNRESET|EPIPE/);
+    assert.ok(nodeB.logger.lines.some((l) => l.includes('no longer allowed by authorization policy') && l.includes(`port ${appPort} is closed to client`)));
+    await until('the inbound side forgets it', () => nodeB.proxies.stats().activeInbound === 0);
+  } finally {
+    deniedPorts.delete(appPort);
+    socket.destroy();
+  }
 });
 
 test('shutdown lets an open connection work until the deadline, then closes it', async () => {

@@ -4,6 +4,7 @@
 
 import type { Duplex } from 'node:stream';
 import { abortDuplex } from '../../pkg/hbone/splice';
+import type { AuthorizationRequest } from './authorize';
 
 export type TrackedDirection = 'outbound' | 'inbound';
 
@@ -15,6 +16,7 @@ export class TrackedConnection {
   private readonly streams = new Set<Duplex>();
   private finished = false;
   private splicing = false;
+  private admittedAs: AuthorizationRequest | undefined;
 
   constructor(
     readonly direction: TrackedDirection,
@@ -30,6 +32,16 @@ export class TrackedConnection {
   add(stream: Duplex): void {
     if (this.controller.signal.aborted) abortDuplex(stream);
     else this.streams.add(stream);
+  }
+
+  /** The inbound connection was admitted by authorization as `request` (re-checked when policy changes). */
+  admitted(request: AuthorizationRequest): void {
+    this.admittedAs = request;
+  }
+
+  /** What the connection was admitted as, for inbound connections past authorization. */
+  get admission(): AuthorizationRequest | undefined {
+    return this.admittedAs;
   }
 
   /** Bytes are flowing: from now on only the splice (or the shutdown deadline) ends the connection. */
@@ -84,6 +96,11 @@ export class ConnectionTracker {
     this.open.add(conn);
     this.counts[direction]++;
     return conn;
+  }
+
+  /** The open connections admitted by authorization (a snapshot). */
+  admittedConnections(): TrackedConnection[] {
+    return [...this.open].filter((c) => c.admission !== undefined && !c.signal.aborted);
   }
 
   /** Stops new connections, waits up to `timeoutMs` for open ones, then aborts what is left. */

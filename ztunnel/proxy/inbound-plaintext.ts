@@ -8,6 +8,7 @@ import { describeError } from '../../pkg/errors/mesh-error';
 import { unmapIpv4 } from '../../pkg/hbone/authority';
 import { RESPONSE_FLAGS, tcpLabels, workloadMeta } from '../telemetry/labels';
 import { addressText, connectTarget, handlerCrashed, noop, resetSocket, type Destination, type ProxyContext } from './context';
+import type { AuthorizationRequest } from './authorize';
 import { planPlaintextInbound } from './inbound-plan';
 import { refuse, resetHooks, spliceAndRecord } from './relay';
 
@@ -52,17 +53,19 @@ export async function handleInboundPlaintext(ctx: ProxyContext, socket: Socket, 
       refuse(hooks, 'denied', plan.reason, plan.status === 400 ? RESPONSE_FLAGS.deny : RESPONSE_FLAGS.connect, record);
       return;
     }
-    const decision = ctx.authorize({
+    const admission: AuthorizationRequest = {
       sourceAddress: clientIP,
       ...(sourceWorkload ? { sourceWorkload } : {}),
       destination: plan.destination,
       destinationAddress: plan.address,
       destinationPort: plan.port,
-    });
+    };
+    const decision = ctx.authorize(admission);
     if (!decision.allow) {
       refuse(hooks, 'denied', `denied by authorization policy: ${decision.reason}`, RESPONSE_FLAGS.deny, record);
       return;
     }
+    conn.admitted(admission);
     let upstream: Socket;
     try {
       upstream = await connectTarget(ctx, { address: plan.address, port: plan.port }, clientIP, conn.signal);

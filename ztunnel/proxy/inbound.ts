@@ -13,6 +13,7 @@ import { RESPONSE_FLAGS, baggageMeta, tcpLabels, workloadMeta, type ResponseFlag
 import type { ConnectionRecord } from '../telemetry/tcp-metrics';
 import type { TrackedConnection } from './connection-tracker';
 import { addressText, connectTarget, type ProxyContext } from './context';
+import type { AuthorizationRequest } from './authorize';
 import { localWorkload, planInbound } from './inbound-plan';
 import { workloadBaggage, workloadIdentity } from './workload-info';
 
@@ -80,18 +81,20 @@ async function serveConnect(ctx: ProxyContext, request: ConnectRequest, conn: Tr
     conn.done();
     return rejected(record, plan.status, plan.reason, plan.status === 400 ? RESPONSE_FLAGS.deny : RESPONSE_FLAGS.connect);
   }
-  const decision = ctx.authorize({
+  const admission: AuthorizationRequest = {
     sourceIdentity: request.peer.identity,
     sourceAddress: plan.sourceAddress,
     ...(plan.sourceWorkload ? { sourceWorkload: plan.sourceWorkload } : {}),
     destination: plan.destination,
     destinationAddress: plan.address,
     destinationPort: plan.port,
-  });
+  };
+  const decision = ctx.authorize(admission);
   if (!decision.allow) {
     conn.done();
     return rejected(record, 401, `denied by authorization policy: ${decision.reason}`, RESPONSE_FLAGS.deny);
   }
+  conn.admitted(admission);
   // Both the client going away and the shutdown deadline stop the connect.
   const onGone = (): void => conn.clientGone('the client closed the stream');
   request.signal.addEventListener('abort', onGone, { once: true });

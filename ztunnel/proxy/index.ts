@@ -37,6 +37,11 @@ export interface ProxyHandlers {
   /** A SOCKS5 client connection. */
   handleSocks5(socket: Socket): void;
   stats(): ProxyStats;
+  /**
+   * Re-checks every open inbound connection against the policies and workloads in force now and
+   * closes the ones no longer allowed (after a policy or workload change).
+   */
+  reauthorize(): { readonly checked: number; readonly closed: number };
   /** The ports the listeners were bound to: connections to them count as calls to ourselves. */
   useBoundPorts(ports: ProxyPorts): void;
   /** Stop accepting, drain up to drainTimeoutMs, destroy the rest, close the HBONE server and pool. */
@@ -84,6 +89,7 @@ export function createProxies(deps: ProxyDeps, options: ProxyOptions = {}): Prox
     handleInboundPlaintext: (socket, dest) => handleInboundPlaintext(ctx, socket, dest),
     handleSocks5: (socket) => handleSocks5(ctx, socket),
     stats: () => ({ activeOutbound: tracker.count('outbound'), activeInbound: tracker.count('inbound') }),
+    reauthorize: () => reauthorize(ctx),
     useBoundPorts: (ports) => {
       const bound = [ports.outbound, ports.inboundPlaintext, ports.inbound, ...(ports.socks5 !== undefined ? [ports.socks5] : [])];
       ctx.plan = planSettingsFrom(settings, bound);
@@ -93,6 +99,24 @@ export function createProxies(deps: ProxyDeps, options: ProxyOptions = {}): Prox
       return shuttingDown;
     },
   };
+}
+
+function reauthorize(ctx: ProxyContext): { checked: number; closed: number } {
+  const open = ctx.tracker.admittedConnections();
+  let closed = 0;
+  for (const conn of open) {
+    const before = conn.admission;
+    if (!before) continue;
+    // The destination's attached policies may have changed with its workload.
+    const destination = ctx.deps.state.workloadByUid(before.destination.uid) ?? before.destination;
+    const decision = ctx.authorize({ ...before, destination });
+    if (decision.allow) continue;
+    closed++;
+    const reason = `no longer allowed by authorization policy: ${decision.reason}`;
+    ctx.deps.logger.info(`closing connection from ${before.sourceAddress} to ${before.destinationAddress}:${before.destinationPort}: ${reason}`);
+    conn.abort(reason);
+  }
+  return { checked: open.length, closed };
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -155,6 +179,7 @@ export async function startProxies(deps: ProxyDeps, options: ProxyOptions = {}):
     handleInbound: handlers.handleInbound,
     handleInboundPlaintext: handlers.handleInboundPlaintext,
     handleSocks5: handlers.handleSocks5,
+    reauthorize: handlers.reauthorize,
     shutdown: () => {
       stopping ??= shutdown();
       return stopping;

@@ -11,6 +11,7 @@ import { RESPONSE_FLAGS, tcpLabels, workloadMeta } from '../telemetry/labels';
 import type { AccessLogFields } from '../telemetry/access-log';
 import type { TrackedConnection } from './connection-tracker';
 import { addressText, connectTarget, type ProxyContext } from './context';
+import type { AuthorizationRequest } from './authorize';
 import type { OutboundPlan } from './outbound-plan';
 import { refuse, spliceAndRecord, type ClientHooks } from './relay';
 
@@ -50,18 +51,20 @@ export async function deliverLocal(
   const outbound = ctx.telemetry.open(tcpLabels({ reporter: 'source', ...labelInput }), { ...log, direction: 'outbound' });
   const inbound = ctx.telemetry.open(tcpLabels({ reporter: 'destination', ...labelInput }), { ...log, direction: 'inbound' });
 
-  const decision = ctx.authorize({
+  const admission: AuthorizationRequest = {
     sourceIdentity: plan.sourceIdentity,
     sourceAddress: client.ip,
     sourceWorkload: plan.source,
     destination: plan.destination,
     destinationAddress: target.address,
     destinationPort: target.port,
-  });
+  };
+  const decision = ctx.authorize(admission);
   if (!decision.allow) {
     refuse(hooks, 'denied', `denied by authorization policy: ${decision.reason}`, RESPONSE_FLAGS.deny, outbound, inbound);
     return;
   }
+  conn.admitted(admission);
   let upstream: Socket;
   try {
     upstream = await connectTarget(ctx, target, client.ip, conn.signal);
