@@ -1,0 +1,72 @@
+// Status conditions for converted security policies, for the lead to write to the resource's
+// `status.conditions` (adding lastTransitionTime / observedGeneration): `Accepted` (True or False,
+// with every problem and warning in the message) and, for AuthorizationPolicies ztunnel enforces,
+// `PartiallyEnforced` (whether some rules or attributes could not be enforced at L4). Pure.
+
+import type { AuthorizationPolicyConversion } from './authorization-policy';
+import type { FieldProblem } from './field-report';
+import type { PeerAuthenticationResult } from './peer-authentication';
+
+export interface PolicyCondition {
+  readonly type: 'Accepted' | 'PartiallyEnforced';
+  readonly status: 'True' | 'False';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Kubernetes allows 32 KiB per condition message; keep well under it. */
+export const MAX_MESSAGE_CHARS = 8192;
+
+function listed(items: readonly FieldProblem[]): string {
+  return items.map((p) => (p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; ');
+}
+
+function message(head: string, problems: readonly FieldProblem[], warnings: readonly FieldProblem[]): string {
+  let text = head;
+  if (problems.length > 0) text += ` Problems: ${listed(problems)}.`;
+  if (warnings.length > 0) text += ` Warnings: ${listed(warnings)}.`;
+  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 3)}...` : text;
+}
+
+/** Conditions describing how an AuthorizationPolicy was taken. */
+export function authorizationPolicyStatus(result: AuthorizationPolicyConversion): readonly PolicyCondition[] {
+  const { problems, warnings } = result;
+  if (problems.length > 0) {
+    return [{
+      type: 'Accepted', status: 'False', reason: 'Invalid',
+      message: message('Rejected: nothing of this policy is enforced.', problems, warnings),
+    }];
+  }
+  if (result.enforcedBy === 'waypoint' || !result.policy) {
+    return [{
+      type: 'Accepted', status: 'True', reason: 'WaypointTarget',
+      message: message('The policy has targetRefs: the waypoint enforces it, ztunnel does not.', [], warnings),
+    }];
+  }
+  const how = result.policy.dryRun ? 'Enforced by ztunnel in dry-run mode (matches are reported, never enforced).' : 'Enforced by ztunnel.';
+  const accepted: PolicyCondition = {
+    type: 'Accepted', status: 'True', reason: warnings.length > 0 ? 'AcceptedWithWarnings' : 'Accepted',
+    message: message(how, [], warnings),
+  };
+  const partial: PolicyCondition = result.partial
+    ? {
+      type: 'PartiallyEnforced', status: 'True', reason: 'HTTPAttributesNotEnforced',
+      message: result.policy.action === 'ALLOW'
+        ? 'ztunnel enforces L4 attributes only: rules with HTTP attributes are omitted, so they allow nothing.'
+        : 'ztunnel enforces L4 attributes only: HTTP attributes are dropped from the rules, so they deny more.',
+    }
+    : { type: 'PartiallyEnforced', status: 'False', reason: 'FullyEnforced', message: 'Every rule is enforced at L4.' };
+  return [accepted, partial];
+}
+
+/** Conditions describing how a PeerAuthentication was taken. */
+export function peerAuthenticationStatus(result: PeerAuthenticationResult): readonly PolicyCondition[] {
+  const { problems, warnings } = result;
+  if (problems.length > 0) {
+    return [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: message('Rejected: the policy is ignored.', problems, warnings) }];
+  }
+  return [{
+    type: 'Accepted', status: 'True', reason: warnings.length > 0 ? 'AcceptedWithWarnings' : 'Accepted',
+    message: message('Enforced by ztunnel.', [], warnings),
+  }];
+}
