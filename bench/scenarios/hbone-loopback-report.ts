@@ -3,7 +3,7 @@
 
 import { markdownTable } from '../harness/results-writer';
 import type { BarPanel } from '../harness/svg-chart';
-import { ratios, type HboneLoopbackFigures } from './hbone-loopback-figures';
+import { ratios, type HboneLoopbackFigures, type LatencyFigure } from './hbone-loopback-figures';
 
 export interface ReportSettings {
   readonly bulkSeconds: number;
@@ -17,6 +17,25 @@ export interface ReportSettings {
 
 function n(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+}
+
+/** The request/response table both loopback and cluster latency reports show (one row per path). */
+export function latencyTable(rows: readonly LatencyFigure[], label: (path: string) => string): string {
+  return markdownTable(
+    ['path', 'requests (failed)', 'p50', 'p90', 'p99', 'rounds (p99)', 'p99.9', 'added p50 / p90 / p99', 'vCPU per 1000 req/s', 'per process', 'RSS max (MB)'],
+    rows.map((f) => [
+      label(f.path),
+      f.error && f.requests === 0 ? `failed: ${f.error}` : `${f.requests} (${f.failed})`,
+      n(f.latencyMs.p50, 3), n(f.latencyMs.p90, 3), n(f.latencyMs.p99, 3),
+      (f.p99MsPerRound ?? []).map((v) => n(v, 3)).join(', '),
+      n(f.latencyMs.p999, 3),
+      f.addedMs ? `${n(f.addedMs.p50, 3)} / ${n(f.addedMs.p90, 3)} / ${n(f.addedMs.p99, 3)}` : '–',
+      n(f.vcpuPer1000Rps, 3),
+      f.processes.map((p) => `${p.name} ${n(p.vcpuPer1000Rps, 3)}`).join(', ') || '–',
+      f.processes.map((p) => `${p.name} ${n(p.rssMaxMb, 0)}`).join(', ') || '–',
+    ]),
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
+  );
 }
 
 function labelOf(figures: HboneLoopbackFigures, id: string): string {
@@ -58,21 +77,7 @@ export function renderReportMarkdown(figures: HboneLoopbackFigures, s: ReportSet
   out.push(`## Request/response at ${l.totalRps} req/s (h2load --h1, ${l.connections} connections, 1 KiB responses, ${l.seconds} s after a ${l.warmupSeconds} s warm-up)`, '');
   out.push('Latency in ms from the per-request log (nearest-rank percentiles); added = this path minus direct. vCPU per 1000 req/s = CPU seconds of the tunnel processes per 1000 requests.', '');
   out.push('On a shared machine p99 and above mostly measure other work scheduled on the same cores (compare the rounds and the load average); p50, p90 and the bulk ratios are the stable figures.', '');
-  out.push(markdownTable(
-    ['path', 'requests (failed)', 'p50', 'p90', 'p99', 'rounds (p99)', 'p99.9', 'added p50 / p90 / p99', 'vCPU per 1000 req/s', 'per process', 'RSS max (MB)'],
-    figures.latency.map((f) => [
-      labelOf(figures, f.path),
-      f.error && f.requests === 0 ? `failed: ${f.error}` : `${f.requests} (${f.failed})`,
-      n(f.latencyMs.p50, 3), n(f.latencyMs.p90, 3), n(f.latencyMs.p99, 3),
-      (f.p99MsPerRound ?? []).map((v) => n(v, 3)).join(', '),
-      n(f.latencyMs.p999, 3),
-      f.addedMs ? `${n(f.addedMs.p50, 3)} / ${n(f.addedMs.p90, 3)} / ${n(f.addedMs.p99, 3)}` : '–',
-      n(f.vcpuPer1000Rps, 3),
-      f.processes.map((p) => `${p.name} ${n(p.vcpuPer1000Rps, 3)}`).join(', ') || '–',
-      f.processes.map((p) => `${p.name} ${n(p.rssMaxMb, 0)}`).join(', ') || '–',
-    ]),
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
-  ), '');
+  out.push(latencyTable(figures.latency, (id) => labelOf(figures, id)), '');
 
   const hbone = figures.paths.find((p) => p.id === 'hbone');
   const stunnel = figures.paths.find((p) => p.id === 'stunnel');

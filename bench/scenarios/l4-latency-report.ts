@@ -6,6 +6,7 @@ import { markdownTable } from '../harness/results-writer';
 import type { BarPanel } from '../harness/svg-chart';
 import { round } from '../harness/stats';
 import type { LatencyFigure } from './hbone-loopback-figures';
+import { latencyTable } from './hbone-loopback-report';
 import { ratio, verdict, type L4PathInfo, type Verdict } from './l4-figures';
 import { labelOf, n, problemsSection, profilesSection, times, topologySection, type NamedProfile, type TopologyNote } from './l4-report-common';
 
@@ -78,21 +79,7 @@ export function renderLatencyMarkdown(figures: L4LatencyFigures, s: L4LatencySet
   const out: string[] = [goalSection(figures, s), topologySection(figures.paths, s.topology)];
   out.push(`## Request/response at ${s.totalRps} req/s (h2load --h1, ${s.connections} connections × ${Math.round(s.totalRps / s.connections)} req/s, 1 KiB responses, ${s.seconds} s after a ${s.warmupSeconds} s warm-up)`, '');
   out.push('Latency in ms from h2load\'s per-request log (nearest-rank percentiles). Added = this path minus no mesh at the same percentile, taken in each round (the paths run back to back) and then the median over rounds — so it need not equal the difference of the columns, which come from each path\'s median round by p99. vCPU per 1000 req/s = CPU seconds of the path\'s tunnel processes per 1000 requests.', '');
-  out.push(markdownTable(
-    ['path', 'requests (failed)', 'p50', 'p90', 'p99', 'rounds (p99)', 'p99.9', 'added p50 / p90 / p99', 'vCPU per 1000 req/s', 'per process', 'RSS max (MB)'],
-    figures.latency.map((f) => [
-      labelOf(figures.paths, f.path),
-      f.error && f.requests === 0 ? `failed: ${f.error}` : `${f.requests} (${f.failed})`,
-      n(f.latencyMs.p50, 3), n(f.latencyMs.p90, 3), n(f.latencyMs.p99, 3),
-      (f.p99MsPerRound ?? []).map((v) => n(v, 3)).join(', '),
-      n(f.latencyMs.p999, 3),
-      f.addedMs ? `${n(f.addedMs.p50, 3)} / ${n(f.addedMs.p90, 3)} / ${n(f.addedMs.p99, 3)}` : '–',
-      n(f.vcpuPer1000Rps, 3),
-      f.processes.map((p) => `${p.name} ${n(p.vcpuPer1000Rps, 3)}`).join(', ') || '–',
-      f.processes.map((p) => `${p.name} ${n(p.rssMaxMb, 0)}`).join(', ') || '–',
-    ]),
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
-  ), '');
+  out.push(latencyTable(figures.latency, (id) => labelOf(figures.paths, id)), '');
   out.push('## ambit against stunnel on the same path', '');
   out.push('Added latency over no mesh. Difference below 0 and ratio below 1: ambit adds less than stunnel.', '');
   out.push(markdownTable(

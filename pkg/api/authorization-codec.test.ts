@@ -180,7 +180,7 @@ describe('authorization codec', () => {
   });
 
   it('refuses to encode an invalid policy, naming the field', () => {
-    const bad: Authorization = { ...minimal, rules: [{ clauses: [{ matches: [{ ...EMPTY_MATCH, sourceIps: ['10.0.0.0/40'] }] }] }] };
+    const bad: Authorization = { ...minimal, rules: [{ clauses: [{ matches: [{ ...EMPTY_MATCH, sourceIps: ['198.18.0.0/40'] }] }] }] };
     assert.throws(
       () => encodeAuthorization(bad),
       (err: unknown) => isMeshError(err, 'InvalidArgument') && err.message === 'authorization ns/p: rules[0].clauses[0].matches[0].sourceIps[0]: prefix length 40 exceeds 32',

@@ -121,6 +121,6 @@ describe('policy selection', () => {
 
   it('refuses two policies with one name and policies that do not compile', () => {
     assert.throws(() => buildPolicyIndex([shopNs, { ...shopNs }]), (err: unknown) => isMeshError(err, 'InvalidArgument') && /shop\/shop-allow appears twice/.test(err.message));
-    assert.throws(() => buildPolicyIndex([policy('ALLOW', [rule([{ sourceIps: ['10.0.0.0/33'] }])])]), /prefix length 33 exceeds 32/);
+    assert.throws(() => buildPolicyIndex([policy('ALLOW', [rule([{ sourceIps: ['198.18.0.0/33'] }])])]), /prefix length 33 exceeds 32/);
   });
 });
