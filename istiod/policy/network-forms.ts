@@ -6,7 +6,7 @@
 
 import type { Cidr } from '../../pkg/api/authorization-types';
 import { parseCidr } from '../../pkg/api/authorization-validate';
-import { bytesToIp } from '../../pkg/api/ip-bytes';
+import { bytesToIp, isIpv4MappedBytes } from '../../pkg/api/ip-bytes';
 import { show } from './field-report';
 import type { Parsed } from './string-forms';
 
@@ -18,10 +18,6 @@ export function portValue(raw: string): Parsed<number> {
   const n = PORT.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 65535)) return { ok: false, reason: `${show(raw)} is not a port number (1..65535)` };
   return { ok: true, value: n };
-}
-
-function isIpv4Mapped(address: Buffer): boolean {
-  return address.length === 16 && address.subarray(0, 10).every((b) => b === 0) && address[10] === 0xff && address[11] === 0xff;
 }
 
 function clearHostBits(address: Buffer, length: number): Buffer {
@@ -43,7 +39,7 @@ export function cidrValue(raw: string): Parsed<Cidr> {
   if (!parsed.ok) return { ok: false, reason: `${show(raw)} is not an IP address or CIDR block: ${parsed.error}` };
   let { address, length } = parsed.cidr;
   const notes: string[] = [];
-  if (isIpv4Mapped(address)) {
+  if (isIpv4MappedBytes(address)) {
     if (length < 96) return { ok: false, reason: `${show(raw)}: an IPv4-mapped block needs a prefix length of at least 96` };
     address = address.subarray(12);
     length -= 96;

@@ -34,11 +34,18 @@ export function ipToBytes(ip: string): Buffer | undefined {
   return out;
 }
 
+/** True for a 16-byte `::ffff:a.b.c.d` address (an IPv4 peer as a dual-stack socket reports it). */
+export function isIpv4MappedBytes(bytes: Uint8Array): boolean {
+  if (bytes.length !== 16) return false;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
 /** The canonical text of a 4- or 16-byte address, or undefined for any other length. */
 export function bytesToIp(bytes: Uint8Array): string | undefined {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   if (bytes.length !== 16) return undefined;
-  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+  if (isIpv4MappedBytes(bytes)) {
     return `::ffff:${Array.from(bytes.subarray(12)).join('.')}`; // IPv4-mapped (RFC 5952 §5)
   }
   const groups: number[] = [];

@@ -4,7 +4,7 @@
 // a dual-stack socket reports for an IPv4 peer) counts as IPv4, both for addresses and for CIDRs
 // inside ::ffff:0:0/96. Pure.
 
-import { ipToBytes } from '../../pkg/api/ip-bytes';
+import { ipToBytes, isIpv4MappedBytes } from '../../pkg/api/ip-bytes';
 import { parseCidr } from '../../pkg/api/authorization-validate';
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
 
@@ -15,11 +15,6 @@ export type IpValue = { readonly v4: number; readonly v6?: undefined } | { reado
 export type CompiledCidr =
   | { readonly family: 4; readonly net: number; readonly mask: number }
   | { readonly family: 6; readonly net: readonly number[]; readonly mask: readonly number[] };
-
-function isMapped(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
-}
 
 function word(b: Uint8Array, at: number): number {
   return (((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
@@ -36,7 +31,7 @@ export function parseIp(text: string): IpValue | undefined {
   const b = ipToBytes(text);
   if (!b) return undefined;
   if (b.length === 4) return { v4: word(b, 0) };
-  if (isMapped(b)) return { v4: word(b, 12) };
+  if (isIpv4MappedBytes(b)) return { v4: word(b, 12) };
   return { v6: [word(b, 0), word(b, 4), word(b, 8), word(b, 12)] };
 }
 
@@ -45,7 +40,7 @@ export function compileCidr(text: string): CompiledCidr {
   const parsed = parseCidr(text);
   if (!parsed.ok) throw new MeshError(ErrorCode.InvalidArgument, `CIDR ${JSON.stringify(text)}: ${parsed.error}`);
   const { address: b, length } = parsed.cidr;
-  if (b.length === 4 || (isMapped(b) && length >= 96)) {
+  if (b.length === 4 || (isIpv4MappedBytes(b) && length >= 96)) {
     const bits = b.length === 4 ? length : length - 96;
     const mask = maskWord(bits);
     return { family: 4, net: (word(b, b.length - 4) & mask) >>> 0, mask };

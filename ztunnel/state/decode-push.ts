@@ -1,6 +1,7 @@
-// Decoding and validating one `istio.workload.Address` push as a whole before anything is applied:
-// every resource is decoded, its name checked against its content (a Workload is named by its uid,
-// a Service by "<namespace>/<hostname>"), and every problem collected into one bounded NACK message.
+// Decoding and validating one xDS push as a whole before anything is applied: every resource is
+// decoded, its name checked against its content (a Workload is named by its uid, a Service by
+// "<namespace>/<hostname>", a policy by "<namespace>/<name>"), and every problem collected into
+// one bounded NACK message. `decodePush` is the shared loop; `decodeAddressPush` the Address type.
 
 import { decodeAddress } from '../../pkg/api/workload-codec';
 import { addressResourceName, type Address } from '../../pkg/api/workload-types';
@@ -39,9 +40,30 @@ export function joinProblems(problems: readonly string[], max: number = MAX_NACK
   return out;
 }
 
-export function decodeAddressPush(update: { readonly resources: readonly XdsResource[]; readonly removed: readonly string[] }): DecodedPush {
+/** How one xDS type's resources are decoded and how their names follow from their content. */
+export interface PushDecoder<T> {
+  readonly typeUrl: string;
+  decode(bytes: Uint8Array): { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+  /** Why `name` is not the name `value` must have (undefined: it is). */
+  misnamed(value: T, name: string): string | undefined;
+}
+
+export interface DecodedResource<T> {
+  readonly name: string;
+  readonly version: string;
+  readonly value: T;
+}
+
+export type DecodedResources<T> =
+  | { readonly ok: true; readonly upserts: readonly DecodedResource<T>[]; readonly removed: readonly string[] }
+  | { readonly ok: false; readonly error: string; readonly problems: readonly string[] };
+
+type Update = { readonly resources: readonly XdsResource[]; readonly removed: readonly string[] };
+
+/** Decodes a whole push of one type, or collects every problem (nameless, repeated, wrongly typed, undecodable, misnamed). */
+export function decodePush<T>(update: Update, decoder: PushDecoder<T>): DecodedResources<T> {
   const problems: string[] = [];
-  const upserts: DecodedAddress[] = [];
+  const upserts: DecodedResource<T>[] = [];
   const seen = new Set<string>();
   for (const r of update.resources) {
     const name = r.name;
@@ -54,25 +76,43 @@ export function decodeAddressPush(update: { readonly resources: readonly XdsReso
       continue;
     }
     seen.add(name);
-    if (r.resource.typeUrl !== ADDRESS_TYPE_URL) {
-      problems.push(`${shown(name)}: type ${JSON.stringify(r.resource.typeUrl)} is not ${ADDRESS_TYPE_URL}`);
+    if (r.resource.typeUrl !== decoder.typeUrl) {
+      problems.push(`${shown(name)}: type ${JSON.stringify(r.resource.typeUrl)} is not ${decoder.typeUrl}`);
       continue;
     }
-    const decoded = decodeAddress(r.resource.value);
+    const decoded = decoder.decode(r.resource.value);
     if (!decoded.ok) {
       problems.push(`${shown(name)}: ${decoded.error}`);
       continue;
     }
-    const expected = addressResourceName(decoded.address);
-    if (expected !== name) {
-      problems.push(`${shown(name)}: the resource name does not match its ${decoded.address.kind} (expected ${shown(expected)})`);
+    const misnamed = decoder.misnamed(decoded.value, name);
+    if (misnamed !== undefined) {
+      problems.push(`${shown(name)}: ${misnamed}`);
       continue;
     }
-    upserts.push({ name, version: r.version, address: decoded.address });
+    upserts.push({ name, version: r.version, value: decoded.value });
   }
   for (const name of update.removed) {
     if (seen.has(name)) problems.push(`${shown(name)}: both updated and removed in one response`);
   }
   if (problems.length) return { ok: false, error: joinProblems(problems), problems };
   return { ok: true, upserts, removed: [...new Set(update.removed)] };
+}
+
+const ADDRESS_DECODER: PushDecoder<Address> = {
+  typeUrl: ADDRESS_TYPE_URL,
+  decode(bytes) {
+    const decoded = decodeAddress(bytes);
+    return decoded.ok ? { ok: true, value: decoded.address } : decoded;
+  },
+  misnamed(address, name) {
+    const expected = addressResourceName(address);
+    return expected === name ? undefined : `the resource name does not match its ${address.kind} (expected ${shown(expected)})`;
+  },
+};
+
+export function decodeAddressPush(update: Update): DecodedPush {
+  const decoded = decodePush(update, ADDRESS_DECODER);
+  if (!decoded.ok) return decoded;
+  return { ok: true, upserts: decoded.upserts.map(({ name, version, value }) => ({ name, version, address: value })), removed: decoded.removed };
 }
