@@ -202,17 +202,22 @@ export async function build(config: ZtunnelConfig, opts: BuildOptions = {}): Pro
       }),
     });
     stops.push({ what: 'the proxies', stop: () => proxies.shutdown() });
-    // A policy push, or a workload push that changes which policies a workload lists, re-checks
-    // the open inbound connections (coalesced: one pass per burst of pushes).
+    // A policy push re-checks every open inbound connection; a workload push only those whose
+    // destination workload changed (its attached policies may have). Coalesced per burst of pushes.
     let recheck: NodeJS.Immediate | undefined;
+    let policiesChanged = false;
     const scheduleRecheck = (): void => {
       recheck ??= setImmediate(() => {
         recheck = undefined;
-        const { closed } = proxies.reauthorize();
+        const { closed } = proxies.reauthorize(policiesChanged ? 'all' : 'changed-workloads');
+        policiesChanged = false;
         if (closed > 0) logger.info(`policy change: closed ${closed} connection(s) no longer allowed`);
       });
     };
-    const unwatchPolicies = policies.onChange(scheduleRecheck);
+    const unwatchPolicies = policies.onChange(() => {
+      policiesChanged = true;
+      scheduleRecheck();
+    });
     const unwatchState = state.onChange(scheduleRecheck);
     stops.push({ what: 'the policy re-check', stop: () => { unwatchPolicies(); unwatchState(); if (recheck) clearImmediate(recheck); } });
 

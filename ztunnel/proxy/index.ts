@@ -26,6 +26,8 @@ export { allowAll, policyAuthorizer } from './authorize';
 export { planOutbound, planSettingsFrom, serviceByHostname, type OutboundPlan, type PlanSettings } from './outbound-plan';
 export { planInbound, planPlaintextInbound, type InboundPlan } from './inbound-plan';
 
+export type ReauthorizeScope = 'all' | 'changed-workloads';
+
 /** The proxies without listeners: handlers for sockets accepted elsewhere. */
 export interface ProxyHandlers {
   /** A captured outbound connection; `dest` = its original destination (default: the socket's local address). */
@@ -38,10 +40,11 @@ export interface ProxyHandlers {
   handleSocks5(socket: Socket): void;
   stats(): ProxyStats;
   /**
-   * Re-checks every open inbound connection against the policies and workloads in force now and
-   * closes the ones no longer allowed (after a policy or workload change).
+   * Re-checks open inbound connections against the policies and workloads in force now and closes
+   * the ones no longer allowed: all of them after a policy change (`all`, the default), or only
+   * those whose destination workload changed after a workload push (`changed-workloads`).
    */
-  reauthorize(): { readonly checked: number; readonly closed: number };
+  reauthorize(scope?: ReauthorizeScope): { readonly checked: number; readonly closed: number };
   /** The ports the listeners were bound to: connections to them count as calls to ourselves. */
   useBoundPorts(ports: ProxyPorts): void;
   /** Stop accepting, drain up to drainTimeoutMs, destroy the rest, close the HBONE server and pool. */
@@ -89,7 +92,7 @@ export function createProxies(deps: ProxyDeps, options: ProxyOptions = {}): Prox
     handleInboundPlaintext: (socket, dest) => handleInboundPlaintext(ctx, socket, dest),
     handleSocks5: (socket) => handleSocks5(ctx, socket),
     stats: () => ({ activeOutbound: tracker.count('outbound'), activeInbound: tracker.count('inbound') }),
-    reauthorize: () => reauthorize(ctx),
+    reauthorize: (scope = 'all') => reauthorize(ctx, scope),
     useBoundPorts: (ports) => {
       const bound = [ports.outbound, ports.inboundPlaintext, ports.inbound, ...(ports.socks5 !== undefined ? [ports.socks5] : [])];
       ctx.plan = planSettingsFrom(settings, bound);
@@ -101,22 +104,28 @@ export function createProxies(deps: ProxyDeps, options: ProxyOptions = {}): Prox
   };
 }
 
-function reauthorize(ctx: ProxyContext): { checked: number; closed: number } {
-  const open = ctx.tracker.admittedConnections();
+function reauthorize(ctx: ProxyContext, scope: ReauthorizeScope): { checked: number; closed: number } {
+  let checked = 0;
   let closed = 0;
-  for (const conn of open) {
+  for (const conn of ctx.tracker.admittedConnections()) {
     const before = conn.admission;
     if (!before) continue;
     // The destination's attached policies may have changed with its workload.
     const destination = ctx.deps.state.workloadByUid(before.destination.uid) ?? before.destination;
-    const decision = ctx.authorize({ ...before, destination });
-    if (decision.allow) continue;
+    if (scope === 'changed-workloads' && destination === before.destination) continue;
+    checked++;
+    const now = { ...before, destination };
+    const decision = ctx.authorize(now);
+    if (decision.allow) {
+      conn.admitted(now);
+      continue;
+    }
     closed++;
     const reason = `no longer allowed by authorization policy: ${decision.reason}`;
     ctx.deps.logger.info(`closing connection from ${before.sourceAddress} to ${before.destinationAddress}:${before.destinationPort}: ${reason}`);
     conn.abort(reason);
   }
-  return { checked: open.length, closed };
+  return { checked, closed };
 }
 
 function closeServer(server: Server): Promise<void> {
