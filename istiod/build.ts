@@ -1,13 +1,15 @@
 // Wires istiod from its configuration: Kubernetes clients → root of trust (cacerts /
-// istio-ca-secret) → root-certificate publisher → ambient address index → one gRPC server with the
+// istio-ca-secret) → root-certificate publisher → security-policy index → ambient address index
+// (workloads list the policies that select them) → one gRPC server with the
 // CA and the delta ADS server → the monitoring listener (/metrics, /ready). Returns DESIGN §8's
 // `{ addresses, ready, shutdown() }` so tests run istiod in-process on port 0.
 
+import { encodeAuthorization } from '../pkg/api/authorization-codec';
+import type { Authorization } from '../pkg/api/authorization-types';
 import { encodeAddress } from '../pkg/api/workload-codec';
 import { describeError } from '../pkg/errors/mesh-error';
 import { consoleLogger, type Logger } from '../pkg/log/logger';
 import { Registry } from '../pkg/telemetry/metrics';
-import { AUTHORIZATION_TYPE_URL } from '../pkg/xds/types';
 import { createCaService, type CaCounters } from './ca/ca-service';
 import { loadRootOfTrust } from './ca/root-of-trust';
 import { startRootPublisher, type RootPublisher } from './ca/root-publisher';
@@ -18,13 +20,14 @@ import { createMeshKubeClient } from './kube/mesh-client';
 import type { MeshKube } from './kube/mesh-types';
 import type { CaKube } from './kube/types';
 import { modelSettings, startAddressIndex } from './model/index';
+import { startPolicyIndex, type PolicyIndex } from './model/policy-index';
 import type { AddressIndex } from './model/types';
 import { createAuthenticator } from './xds/authenticate';
 import { caMetrics } from './xds/ca-metrics';
 import { xdsMetrics, type XdsMetrics } from './xds/metrics';
 import { startMonitoringServer, type MonitoringServer } from './xds/monitoring';
 import { createXdsServer, type XdsServer } from './xds/server';
-import { addressSource, emptySource, type ResourceSource } from './xds/sources';
+import { addressSource, authorizationSource, type ResourceSource } from './xds/sources';
 
 export interface BuildOptions {
   readonly logger?: Logger;
@@ -64,6 +67,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
   let publisher: RootPublisher | undefined;
   let grpc: RunningGrpcServer | undefined;
   let index: AddressIndex | undefined;
+  let policies: PolicyIndex | undefined;
   let sources: ResourceSource[] = [];
   let xds: XdsServer | undefined;
   let monitoring: MonitoringServer | undefined;
@@ -73,6 +77,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     await monitoring?.close();
     for (const s of sources) s.stop();
     await index?.stop();
+    await policies?.stop();
     await publisher?.stop();
   };
   try {
@@ -95,8 +100,13 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     publisher = startRootPublisher(kube, { rootsPem: root.ca.rootsPem, logger });
     logger.info('root certificate publisher: watching namespaces for ConfigMap istio-ca-root-cert');
 
-    index = startAddressIndex({ kube: meshKube, settings: modelSettings({ trustDomain: config.trustDomain, clusterId: config.clusterId }), logger });
-    sources = [addressSource(index, encodeAddress, logger), emptySource(AUTHORIZATION_TYPE_URL)];
+    // Istio's root namespace is istiod's own: selector-less policies there are mesh-wide.
+    policies = startPolicyIndex({ kube: meshKube, conversion: { rootNamespace: config.namespace, trustDomain: config.trustDomain }, logger });
+    index = startAddressIndex({
+      kube: meshKube, settings: modelSettings({ trustDomain: config.trustDomain, clusterId: config.clusterId }), logger, policies,
+    });
+    const encodePolicy = (p: Authorization): Buffer => { const b = encodeAuthorization(p); return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
+    sources = [addressSource(index, encodeAddress, logger), authorizationSource(policies, encodePolicy, logger)];
     xds = createXdsServer({
       sources,
       authenticator: createAuthenticator({ kube, audience: config.tokenAudience, cacheTtlMs: config.xdsTokenCacheSeconds * 1000 }),
@@ -134,7 +144,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     });
     const publisherReady = publisher.synced.then(() => { publisherSynced = true; });
 
-    const running = { grpc, publisher, index, monitoring, xds: xdsServer, sources };
+    const running = { grpc, publisher, index, policies, monitoring, xds: xdsServer, sources };
     let shuttingDown: Promise<void> | undefined;
     return {
       addresses: {
@@ -154,6 +164,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
           await running.monitoring.close();
           for (const s of running.sources) s.stop();
           await running.index.stop();
+          await running.policies.stop();
           await running.publisher.stop();
           logger.info('istiod stopped');
         })();

@@ -7,8 +7,10 @@ import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
 import { silentLogger, type Logger } from '../../pkg/log/logger';
 import { startListWatch, type ListWatchSource } from './list-watch';
 import {
-  namespacedKey, type MeshEndpointSlice, type MeshKube, type MeshNamespace, type MeshPod, type MeshService,
+  namespacedKey, type MeshCondition, type MeshEndpointSlice, type MeshKube, type MeshNamespace, type MeshPod, type MeshPolicy,
+  type MeshPolicyKind, type MeshService,
 } from './mesh-types';
+import { toMeshPolicy } from './mesh-convert';
 import type {
   CaKube, KubeConfigMap, KubeNamespace, KubePod, KubeSecret, TokenReviewOutcome, WatchHandlers, Watcher, WriteResult,
 } from './types';
@@ -119,6 +121,12 @@ export interface MemoryMeshKube extends MeshKube {
   deleteService(namespace: string, name: string): void;
   setEndpointSlice(slice: MeshEndpointSlice): void;
   deleteEndpointSlice(namespace: string, name: string): void;
+  /** Creates or replaces a policy object (raw JSON); the generation goes up when the spec changes. */
+  setPolicy(kind: MeshPolicyKind, object: Record<string, unknown>): MeshPolicy;
+  deletePolicy(kind: MeshPolicyKind, namespace: string, name: string): void;
+  getPolicy(kind: MeshPolicyKind, namespace: string, name: string): MeshPolicy | undefined;
+  /** Status writes so far, in order. */
+  readonly statusWrites: { kind: MeshPolicyKind; namespace: string; name: string; conditions: readonly MeshCondition[] }[];
   /** Forgets the watch history and ends every open watch with 410 Gone, so watchers relist. */
   expireWatches(): void;
   /** Lists served so far (all kinds). */
@@ -139,10 +147,16 @@ class MemoryResource<T> {
   constructor(private readonly clock: { version: number; lists: number }, private readonly keyOf: (item: T) => string,
     private readonly historyLimit = 10_000) {}
 
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
   set(item: T): void {
     const key = this.keyOf(item);
-    this.emit(this.items.has(key) ? 'MODIFIED' : 'ADDED', item);
+    const type = this.items.has(key) ? 'MODIFIED' : 'ADDED';
+    // Stored before watchers hear of it: a handler may read (or write) the object at once.
     this.items.set(key, item);
+    this.emit(type, item);
   }
 
   delete(key: string): void {
@@ -198,9 +212,39 @@ export function memoryMeshKube(logger: Logger = silentLogger): MemoryMeshKube {
   const pods = new MemoryResource<MeshPod>(clock, namespacedKey);
   const services = new MemoryResource<MeshService>(clock, namespacedKey);
   const slices = new MemoryResource<MeshEndpointSlice>(clock, namespacedKey);
-  const all = [namespaces, pods, services, slices];
+  const policies: Record<MeshPolicyKind, MemoryResource<MeshPolicy>> = {
+    AuthorizationPolicy: new MemoryResource<MeshPolicy>(clock, namespacedKey),
+    PeerAuthentication: new MemoryResource<MeshPolicy>(clock, namespacedKey),
+  };
+  const all = [namespaces, pods, services, slices, policies.AuthorizationPolicy, policies.PeerAuthentication];
   const backoff = { initialMs: 1, maxMs: 20 };
+  const statusWrites: MemoryMeshKube['statusWrites'] = [];
+  const store = (kind: MeshPolicyKind, object: Record<string, unknown>): MeshPolicy => {
+    const converted = toMeshPolicy(object);
+    if (!converted) throw new MeshError(ErrorCode.InvalidArgument, 'a policy needs metadata.name and metadata.namespace');
+    policies[kind].set(converted);
+    return converted;
+  };
   return {
+    watchPolicies: (kind, h) => startListWatch(policies[kind].source(kind), h, logger, backoff),
+    writePolicyStatus: async (kind, namespace, name, conditions) => {
+      const current = policies[kind].get(`${namespace}/${name}`);
+      if (!current) return 'gone';
+      statusWrites.push({ kind, namespace, name, conditions });
+      const object = current.object as Record<string, unknown>;
+      store(kind, { ...object, status: { conditions } });
+      return 'written';
+    },
+    setPolicy: (kind, object) => {
+      const meta = (object.metadata ?? {}) as Record<string, unknown>;
+      const current = policies[kind].get(`${String(meta.namespace)}/${String(meta.name)}`);
+      const before = current?.object as Record<string, unknown> | undefined;
+      const generation = !current ? 1 : JSON.stringify(before?.spec) === JSON.stringify(object.spec) ? current.generation : current.generation + 1;
+      return store(kind, { ...object, metadata: { ...meta, generation }, ...(before?.status ? { status: before.status } : {}) });
+    },
+    deletePolicy: (kind, namespace, name) => policies[kind].delete(`${namespace}/${name}`),
+    getPolicy: (kind, namespace, name) => policies[kind].get(`${namespace}/${name}`),
+    statusWrites,
     watchNamespaces: (h) => startListWatch(namespaces.source('namespaces'), h, logger, backoff),
     watchPods: (h) => startListWatch(pods.source('pods'), h, logger, backoff),
     watchServices: (h) => startListWatch(services.source('services'), h, logger, backoff),

@@ -1,6 +1,7 @@
 // The MeshKube implementation over @kubernetes/client-node 1.3.0: cluster-wide list (paged) then
-// watch of Namespaces, Pods, Services and EndpointSlices through the list-watch loop (relist after
-// 410 Gone, backoff after errors). Lists and watches share one keep-alive HTTPS agent
+// watch of Namespaces, Pods, Services, EndpointSlices and the security policies through the
+// list-watch loop (relist after 410 Gone, backoff after errors), and policy status writes (merge
+// patch of the status subresource). Lists and watches share one keep-alive HTTPS agent
 // (keep-alive-agent.ts) instead of client-node's agent per request.
 
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
@@ -9,8 +10,8 @@ import type { ClientNode, KubeConfig } from './client';
 import { apiMessageOf, httpStatusOf } from './convert';
 import { keepAliveKubeConfig } from './keep-alive-agent';
 import { BackoffSettings, DEFAULT_BACKOFF, ListWatchSource, startListWatch } from './list-watch';
-import { toMeshEndpointSlice, toMeshNamespace, toMeshPod, toMeshService } from './mesh-convert';
-import { namespacedKey, type MeshKube } from './mesh-types';
+import { toMeshEndpointSlice, toMeshNamespace, toMeshPod, toMeshPolicy, toMeshService } from './mesh-convert';
+import { namespacedKey, POLICY_RESOURCES, type MeshKube, type MeshPolicyKind } from './mesh-types';
 
 export interface MeshKubeClientOptions {
   /** Limit for one list page (default 30 s). */
@@ -30,6 +31,7 @@ export function createMeshKubeClient(k8s: ClientNode, kc: KubeConfig, logger: Lo
   const shared = keepAliveKubeConfig(kc);
   const core = shared.makeApiClient(k8s.CoreV1Api);
   const discovery = shared.makeApiClient(k8s.DiscoveryV1Api);
+  const custom = shared.makeApiClient(k8s.CustomObjectsApi);
   const watcher = new k8s.Watch(shared);
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const pageSize = opts.pageSize ?? 500;
@@ -78,7 +80,37 @@ export function createMeshKubeClient(k8s: ClientNode, kc: KubeConfig, logger: Lo
     key,
   });
 
+  /** A missing CRD lists as empty (with a warning) so the rest of the mesh syncs; the watch then retries. */
+  const listPolicies = async (kind: MeshPolicyKind, q: PageQuery): Promise<unknown> => {
+    const { group, version, plural } = POLICY_RESOURCES[kind];
+    try {
+      return await custom.listCustomObjectForAllNamespaces({ group, version, plural, ...q }) as unknown;
+    } catch (err) {
+      if (httpStatusOf(err) !== 404) throw err;
+      logger.warn(`list ${plural}.${group}: the ${kind} CRD is not installed; no ${kind}s are enforced until it is`);
+      return { items: [], metadata: { resourceVersion: '' } };
+    }
+  };
+
   return {
+    watchPolicies: (kind, handlers) => {
+      const { group, version, plural } = POLICY_RESOURCES[kind];
+      return startListWatch(
+        source(`${plural}.${group}`, `/apis/${group}/${version}/${plural}`, (q) => listPolicies(kind, q), toMeshPolicy, namespacedKey),
+        handlers, logger, backoff);
+    },
+    writePolicyStatus: async (kind, namespace, name, conditions) => {
+      const { group, version, plural } = POLICY_RESOURCES[kind];
+      try {
+        await withTimeout(`write status of ${kind} ${namespace}/${name}`, () => custom.patchNamespacedCustomObjectStatus(
+          { group, version, plural, namespace, name, body: { status: { conditions } } },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)));
+        return 'written';
+      } catch (err) {
+        if (err instanceof MeshError && httpStatusOf(err.cause) === 404) return 'gone';
+        throw err;
+      }
+    },
     watchNamespaces: (handlers) => startListWatch(
       source('namespaces', '/api/v1/namespaces', (q) => core.listNamespace(q), toMeshNamespace, (n) => n.name),
       handlers, logger, backoff),

@@ -1,11 +1,11 @@
-// Conversions from Kubernetes Namespaces, Pods, Services and EndpointSlices — client-node model
+// Conversions from Kubernetes Namespaces, Pods, Services, EndpointSlices and security policies — client-node model
 // instances or raw watch JSON, which share field names — to MeshKube's plain data. Hostile or
 // malformed objects are read defensively: wrong types become absent/empty, never trusted by shape.
 
 import { asRecord } from './convert';
 import {
-  SERVICE_NAME_LABEL, type MeshEndpoint, type MeshEndpointSlice, type MeshEndpointSlicePort, type MeshNamespace,
-  type MeshOwnerRef, type MeshPod, type MeshService, type MeshServicePort,
+  SERVICE_NAME_LABEL, type MeshCondition, type MeshEndpoint, type MeshEndpointSlice, type MeshEndpointSlicePort, type MeshNamespace,
+  type MeshOwnerRef, type MeshPod, type MeshPolicy, type MeshService, type MeshServicePort,
 } from './mesh-types';
 
 type Json = Record<string, unknown>;
@@ -159,4 +159,28 @@ export function toMeshEndpointSlice(obj: unknown): MeshEndpointSlice | undefined
     endpoints: endpoints(o.endpoints, namespace),
     ports: slicePorts(o.ports),
   };
+}
+
+function condition(r: Json): MeshCondition | undefined {
+  const type = str(r.type);
+  const status = str(r.status);
+  if (type === undefined || status === undefined) return undefined;
+  const generation = r.observedGeneration;
+  return {
+    type, status, reason: str(r.reason) ?? '', message: str(r.message) ?? '',
+    ...(typeof generation === 'number' && Number.isInteger(generation) ? { observedGeneration: generation } : {}),
+    ...(str(r.lastTransitionTime) !== undefined ? { lastTransitionTime: str(r.lastTransitionTime) } : {}),
+  };
+}
+
+/** A security policy object: key, generation and stored conditions read defensively; the object is kept whole. */
+export function toMeshPolicy(obj: unknown): MeshPolicy | undefined {
+  const m = meta(obj);
+  const name = str(m.name);
+  const namespace = str(m.namespace);
+  if (!name || !namespace) return undefined;
+  const generation = typeof m.generation === 'number' && Number.isInteger(m.generation) && m.generation >= 0 ? m.generation : 0;
+  const conditions = records(asRecord(asRecord(obj)?.status)?.conditions)
+    .map(condition).filter((c): c is MeshCondition => c !== undefined);
+  return { namespace, name, generation, conditions, object: obj };
 }

@@ -1,7 +1,8 @@
 // The narrow, plain-data view of the Kubernetes API that istiod's ambient model needs (`MeshKube`):
 // list+watch of Namespaces, Pods, Services and EndpointSlices, reduced to the fields the
-// Workload/Service derivations read. Implemented over client-node (mesh-client.ts) and in memory
-// for tests (memory-kube.ts).
+// Workload/Service derivations read, plus list+watch of the security policies (kept whole: the
+// converters validate them) and their status writes. Implemented over client-node
+// (mesh-client.ts) and in memory for tests (memory-kube.ts).
 
 import type { WatchHandlers, Watcher } from './types';
 
@@ -100,12 +101,46 @@ export interface MeshEndpointSlice {
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
+export type MeshPolicyKind = 'AuthorizationPolicy' | 'PeerAuthentication';
+
+/** API coordinates of the policy kinds (group security.istio.io, version v1). */
+export const POLICY_RESOURCES: Readonly<Record<MeshPolicyKind, { readonly group: string; readonly version: string; readonly plural: string }>> = {
+  AuthorizationPolicy: { group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies' },
+  PeerAuthentication: { group: 'security.istio.io', version: 'v1', plural: 'peerauthentications' },
+};
+
+/** One `status.conditions` entry. */
+export interface MeshCondition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime?: string;
+}
+
+/** A security policy object: its key, generation and stored conditions, and the object whole. */
+export interface MeshPolicy {
+  readonly namespace: string;
+  readonly name: string;
+  /** metadata.generation (0 when absent). */
+  readonly generation: number;
+  /** `status.conditions` as stored (malformed entries dropped). */
+  readonly conditions: readonly MeshCondition[];
+  /** The object as the API server returned it. */
+  readonly object: unknown;
+}
+
 export interface MeshKube {
   /** Each call starts its own list-then-watch (relist after 410 Gone, backoff after errors). */
   watchNamespaces(handlers: WatchHandlers<MeshNamespace>): Watcher;
   watchPods(handlers: WatchHandlers<MeshPod>): Watcher;
   watchServices(handlers: WatchHandlers<MeshService>): Watcher;
   watchEndpointSlices(handlers: WatchHandlers<MeshEndpointSlice>): Watcher;
+  /** Policies of one kind in every namespace; a cluster without the CRD lists none (and keeps retrying). */
+  watchPolicies(kind: MeshPolicyKind, handlers: WatchHandlers<MeshPolicy>): Watcher;
+  /** Replaces `status.conditions` (a merge patch of the status subresource); 'gone' when the object no longer exists. */
+  writePolicyStatus(kind: MeshPolicyKind, namespace: string, name: string, conditions: readonly MeshCondition[]): Promise<'written' | 'gone'>;
 }
 
 export const namespacedKey = (o: { readonly namespace: string; readonly name: string }): string => `${o.namespace}/${o.name}`;

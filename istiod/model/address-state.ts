@@ -3,7 +3,7 @@
 // and selector, EndpointSlice references by pod and by IP), and the current Address resources.
 // Each apply*/delete* call recomputes only the affected Addresses and adds the names that really
 // changed (deep comparison) to the given set. Until `rebuild()` (after the first lists) it only
-// fills the caches.
+// fills the caches. The policy names each workload lists come from a lookup (the policy index).
 
 import type { Address } from '../../pkg/api/workload-types';
 import type { MeshEndpointSlice, MeshNamespace, MeshPod, MeshService } from '../kube/mesh-types';
@@ -15,6 +15,10 @@ import type { ModelSettings } from './settings';
 import { hasSelector, selects } from './workload-meta';
 
 type Changed = Set<string>;
+
+/** The selector policies that select a workload of `namespace` with `labels` (names, sorted). */
+export type WorkloadPolicyLookup = (namespace: string, labels: Readonly<Record<string, string>>) => readonly string[];
+const NO_POLICIES: WorkloadPolicyLookup = () => [];
 
 const nsKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
@@ -55,7 +59,7 @@ export class AddressState {
   private readonly podRefs = new RefCounts();
   private readonly ipRefs = new RefCounts();
 
-  constructor(private readonly settings: ModelSettings) {}
+  constructor(private readonly settings: ModelSettings, private readonly policiesFor: WorkloadPolicyLookup = NO_POLICIES) {}
 
   addresses(): ReadonlyMap<string, Address> {
     return this.current;
@@ -80,6 +84,11 @@ export class AddressState {
 
   deleteNamespace(name: string, changed: Changed): void {
     if (this.namespaces.delete(name)) this.recomputeNamespacePods(name, changed);
+  }
+
+  /** The policies selecting workloads of these namespaces (or of all) may have changed. */
+  policiesChanged(namespaces: ReadonlySet<string> | 'all', changed: Changed): void {
+    for (const ns of namespaces === 'all' ? [...this.pods.keys()] : namespaces) this.recomputeNamespacePods(ns, changed);
   }
 
   applyPod(pod: MeshPod, changed: Changed): void {
@@ -191,7 +200,8 @@ export class AddressState {
       candidates.set(svcKey, svc);
       slices.push(...(this.slicesByService.get(svcKey)?.values() ?? []));
     }
-    const workload = deriveWorkload(pod, this.namespaces.get(namespace), [...candidates.values()], this.settings, slices);
+    const workload = deriveWorkload(pod, this.namespaces.get(namespace), [...candidates.values()], this.settings, slices,
+      this.policiesFor(namespace, pod.labels));
     this.setAddress(uid, workload ? { kind: 'workload', workload } : undefined, changed);
     return uid;
   }

@@ -68,10 +68,11 @@ export function podServices(pod: MeshPod, services: readonly MeshService[], sett
 /**
  * The Workload for a pod, or undefined when the pod has none (no IP, host network, finished or
  * being deleted). `services` may hold any Services (non-matching ones are ignored);
- * `endpointSlices` are only read for selector-less Services.
+ * `endpointSlices` are only read for selector-less Services; `authorizationPolicies` are the
+ * names of the selector policies that select the pod.
  */
 export function deriveWorkload(pod: MeshPod, namespace: MeshNamespace | undefined, services: readonly MeshService[],
-  settings: ModelSettings, endpointSlices: readonly MeshEndpointSlice[] = []): Workload | undefined {
+  settings: ModelSettings, endpointSlices: readonly MeshEndpointSlice[] = [], authorizationPolicies: readonly string[] = []): Workload | undefined {
   if (!hasWorkload(pod)) return undefined;
   const { workloadName, workloadType } = workloadNameAndType(pod);
   return {
@@ -89,7 +90,7 @@ export function deriveWorkload(pod: MeshPod, namespace: MeshNamespace | undefine
     workloadType,
     workloadName,
     services: podServices(pod, services, settings, endpointSlices),
-    authorizationPolicies: [],
+    authorizationPolicies: [...authorizationPolicies],
     status: pod.ready ? 'HEALTHY' : 'UNHEALTHY',
     clusterId: settings.clusterId,
   };

@@ -1,13 +1,15 @@
 // istiod's ambient model as an AddressIndex: four informers (Namespaces, Pods, Services,
-// EndpointSlices) from a MeshKube feed one AddressState; after every informer's first list the
-// whole index is computed once, then each event recomputes only what it affects and listeners
-// hear the names of the Address resources that really changed.
+// EndpointSlices) from a MeshKube feed one AddressState; after every informer's first list (and
+// the policy index's, when given) the whole index is computed once, then each event recomputes
+// only what it affects and listeners hear the names of the Address resources that really changed.
+// A policy change recomputes the workloads of the namespaces it touches.
 
 import { describeError } from '../../pkg/errors/mesh-error';
 import type { Logger } from '../../pkg/log/logger';
 import type { MeshKube } from '../kube/mesh-types';
 import type { WatchHandlers, Watcher } from '../kube/types';
 import { AddressState } from './address-state';
+import type { PolicyIndex } from './policy-index';
 import type { ModelSettings } from './settings';
 import type { AddressIndex } from './types';
 
@@ -15,6 +17,8 @@ export interface AddressIndexOptions {
   readonly kube: MeshKube;
   readonly settings: ModelSettings;
   readonly logger: Logger;
+  /** Where workloads' policy names come from; without it workloads list none. */
+  readonly policies?: PolicyIndex;
 }
 
 export { DEFAULT_MODEL_SETTINGS, modelSettings, type ModelSettings } from './settings';
@@ -22,8 +26,8 @@ export { DEFAULT_MODEL_SETTINGS, modelSettings, type ModelSettings } from './set
 type Changed = Set<string>;
 
 export function startAddressIndex(opts: AddressIndexOptions): AddressIndex {
-  const { kube, settings, logger } = opts;
-  const state = new AddressState(settings);
+  const { kube, settings, logger, policies } = opts;
+  const state = new AddressState(settings, policies ? (ns, labels) => policies.workloadPolicies(ns, labels) : undefined);
   const listeners = new Set<(names: ReadonlySet<string>) => void>();
   let stopped = false;
 
@@ -63,7 +67,8 @@ export function startAddressIndex(opts: AddressIndexOptions): AddressIndex {
       (s, c) => state.applyEndpointSlice(s, c), (s, c) => state.deleteEndpointSlice(s.namespace, s.name, c))),
   ];
 
-  const synced = Promise.all(watchers.map((w) => w.synced)).then(() => {
+  const unsubscribe = policies?.onWorkloadPoliciesChange((namespaces) => batch('policy change', (c) => state.policiesChanged(namespaces, c)));
+  const synced = Promise.all([...watchers.map((w) => w.synced), ...(policies ? [policies.synced] : [])]).then(() => {
     const started = Date.now();
     batch('initial build', (c) => state.rebuild(c));
     if (!stopped) logger.info(`address index: ${state.addresses().size} addresses built in ${Date.now() - started} ms`);
@@ -79,6 +84,7 @@ export function startAddressIndex(opts: AddressIndexOptions): AddressIndex {
     stop: async () => {
       stopped = true;
       listeners.clear();
+      unsubscribe?.();
       await Promise.all(watchers.map((w) => w.stop()));
     },
   };

@@ -28,13 +28,23 @@ function message(head: string, problems: readonly FieldProblem[], warnings: read
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 3)}...` : text;
 }
 
-/** Conditions describing how an AuthorizationPolicy was taken. */
-export function authorizationPolicyStatus(result: AuthorizationPolicyConversion): readonly PolicyCondition[] {
+/** The head of a rejection: what is enforced instead of the rejected version. */
+function rejected(previousGeneration: number | undefined, nothing: string): string {
+  return previousGeneration === undefined
+    ? `Rejected: ${nothing}`
+    : `Rejected: the last valid version (generation ${previousGeneration}) stays in force.`;
+}
+
+/**
+ * Conditions describing how an AuthorizationPolicy was taken. `previousGeneration`: for a rejected
+ * update, the generation of the last valid version, which stays in force.
+ */
+export function authorizationPolicyStatus(result: AuthorizationPolicyConversion, previousGeneration?: number): readonly PolicyCondition[] {
   const { problems, warnings } = result;
   if (problems.length > 0) {
     return [{
       type: 'Accepted', status: 'False', reason: 'Invalid',
-      message: message('Rejected: nothing of this policy is enforced.', problems, warnings),
+      message: message(rejected(previousGeneration, 'nothing of this policy is enforced.'), problems, warnings),
     }];
   }
   if (result.enforcedBy === 'waypoint' || !result.policy) {
@@ -59,11 +69,14 @@ export function authorizationPolicyStatus(result: AuthorizationPolicyConversion)
   return [accepted, partial];
 }
 
-/** Conditions describing how a PeerAuthentication was taken. */
-export function peerAuthenticationStatus(result: PeerAuthenticationResult): readonly PolicyCondition[] {
+/** Conditions describing how a PeerAuthentication was taken (`previousGeneration` as for AuthorizationPolicies). */
+export function peerAuthenticationStatus(result: PeerAuthenticationResult, previousGeneration?: number): readonly PolicyCondition[] {
   const { problems, warnings } = result;
   if (problems.length > 0) {
-    return [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: message('Rejected: the policy is ignored.', problems, warnings) }];
+    return [{
+      type: 'Accepted', status: 'False', reason: 'Invalid',
+      message: message(rejected(previousGeneration, 'the policy is ignored.'), problems, warnings),
+    }];
   }
   return [{
     type: 'Accepted', status: 'True', reason: warnings.length > 0 ? 'AcceptedWithWarnings' : 'Accepted',

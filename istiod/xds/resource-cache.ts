@@ -2,6 +2,7 @@
 // hash of those bytes (identical content → identical version, across restarts too, so a client
 // reconnecting with initial_resource_versions is not resent what it holds) and the `network/IP`
 // aliases on-demand clients subscribe by. Only the names reported as changed are re-encoded.
+// Generic over the resource type (Address, Authorization).
 
 import { createHash } from 'node:crypto';
 import { addressResourceName, type Address } from '../../pkg/api/workload-types';
@@ -33,43 +34,59 @@ export interface CacheUpdate {
   readonly failed: readonly { readonly name: string; readonly error: string }[];
 }
 
-/** Encoded Address resources keyed by xDS name, kept in step with an AddressIndex. */
-export class AddressResourceCache {
+/** How one resource type is named, aliased and encoded. */
+export interface ResourceCodec<T> {
+  /** The resource's xDS name (must equal the key it is indexed under). */
+  name(resource: T): string;
+  aliases(resource: T): readonly string[];
+  encode(resource: T): Buffer;
+}
+
+/** Encoded resources keyed by xDS name, kept in step with an index of plain resources. */
+export class ResourceCache<T> {
   private readonly entries = new Map<string, CachedResource>();
 
-  constructor(private readonly encode: (address: Address) => Buffer) {}
+  constructor(private readonly codec: ResourceCodec<T>) {}
 
   resources(): ReadonlyMap<string, CachedResource> {
     return this.entries;
   }
 
   /** Re-encodes `names` (or every name) from `current`; names absent from `current` are dropped. */
-  update(current: ReadonlyMap<string, Address>, names: Iterable<string> | 'all'): CacheUpdate {
+  update(current: ReadonlyMap<string, T>, names: Iterable<string> | 'all'): CacheUpdate {
     const changed = new Set<string>();
     const failed: { name: string; error: string }[] = [];
     const todo = names === 'all' ? new Set([...current.keys(), ...this.entries.keys()]) : names;
     for (const name of todo) {
-      const address = current.get(name);
-      if (!address) {
+      const resource = current.get(name);
+      if (resource === undefined) {
         if (this.entries.delete(name)) changed.add(name);
         continue;
       }
-      if (addressResourceName(address) !== name) {
-        failed.push({ name, error: `the index keys this address as ${JSON.stringify(name)} but its xDS name is ${JSON.stringify(addressResourceName(address))}` });
+      const own = this.codec.name(resource);
+      if (own !== name) {
+        failed.push({ name, error: `the index keys this resource as ${JSON.stringify(name)} but its xDS name is ${JSON.stringify(own)}` });
         continue;
       }
       let bytes: Buffer;
       try {
-        bytes = this.encode(address);
+        bytes = this.codec.encode(resource);
       } catch (err) {
         failed.push({ name, error: describeError(err) });
         continue;
       }
       const version = resourceVersion(bytes);
       if (this.entries.get(name)?.version === version) continue;
-      this.entries.set(name, Object.freeze({ name, version, aliases: Object.freeze(addressAliases(address)), bytes }));
+      this.entries.set(name, Object.freeze({ name, version, aliases: Object.freeze([...this.codec.aliases(resource)]), bytes }));
       changed.add(name);
     }
     return { changed, failed };
+  }
+}
+
+/** Encoded Address resources (aliased by `network/IP`). */
+export class AddressResourceCache extends ResourceCache<Address> {
+  constructor(encode: (address: Address) => Buffer) {
+    super({ name: addressResourceName, aliases: addressAliases, encode });
   }
 }

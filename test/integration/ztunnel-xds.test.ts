@@ -1,13 +1,16 @@
 // ztunnel's control-plane side end to end: the real local API server on loopback, istiod built
 // in-process (xDS + CA on 127.0.0.1:0), and ztunnel built in-process with CAPTURE=none — its own
 // token file, istiod's published root, its real CA client. What is checked is what an operator
-// sees on ztunnel's ports: readiness, and /config_dump following the pods created through the API.
+// sees on ztunnel's ports: readiness, and /config_dump following the pods created through the API
+// and the AuthorizationPolicies / PeerAuthentications applied through it (with the status istiod
+// writes back on each policy).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load as loadYaml } from 'js-yaml';
 import { build as buildIstiod, type Istiod } from '../../istiod/build';
 import { loadConfig as istiodConfig } from '../../istiod/config';
 import { memoryLogger } from '../../pkg/log/logger';
@@ -53,7 +56,10 @@ function get(port: number, path: string): Promise<{ status: number; body: string
   });
 }
 interface Dump {
-  workloads: { uid: string; name: string; addresses: string[]; node: string; tunnelProtocol: string; serviceAccount: string }[];
+  workloads: {
+    uid: string; name: string; addresses: string[]; node: string; tunnelProtocol: string; serviceAccount: string; authorizationPolicies: string[];
+  }[];
+  policies: { name: string; namespace: string; action: string; scope: string; rules: unknown[] }[];
   services: { hostname: string; addresses: { address: string }[] }[];
   certificates: { identity: string; state: string; certChain: { serialNumber: string }[]; rootCerts: { pem: string }[] }[];
   xds: { connected: boolean };
@@ -69,6 +75,10 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ambit-ztunnel-xds-'));
   const kubeconfig = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, api.urls[0]!, api.caPem, api.adminToken, 'test');
+  for (const crd of ['authorizationpolicies', 'peerauthentications']) {
+    const text = await readFile(join(__dirname, '../../../manifests/crds', `${crd}.security.istio.io.yaml`), 'utf8');
+    await post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', loadYaml(text) as Json);
+  }
   await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
   await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio.io/dataplane-mode': 'ambient' } } });
   await post('/api/v1/namespaces/istio-system/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ztunnel' } });
@@ -142,4 +152,57 @@ test('pods created and deleted through the API show up in and leave /config_dump
 
   const metrics = (await get(ztunnel!.addresses.stats.port, '/metrics')).body;
   assert.match(metrics, /^istio_xds_message_total\{url="type.googleapis.com\/istio.workload.Address"\} [2-9]\d*$/m);
+});
+
+async function conditionsOf(plural: string, name: string): Promise<{ type: string; status: string; message: string; observedGeneration?: number }[]> {
+  const r = await apiRequest(api!, 'GET', `/apis/security.istio.io/v1/namespaces/shop/${plural}/${name}`);
+  assert.equal(r.status, 200, r.text);
+  return ((r.body as { status?: { conditions?: [] } }).status?.conditions) ?? [];
+}
+
+test('an AuthorizationPolicy applied through the API reaches ztunnel, is listed by the pods it selects, and gets a status', async () => {
+  await post('/apis/security.istio.io/v1/namespaces/shop/authorizationpolicies', {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'cart-from-web' },
+    spec: { selector: { matchLabels: { app: 'cart' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }] }] },
+  });
+  await eventually('the policy in the config dump', async () => (await dump()).policies.some((p) => p.name === 'cart-from-web'), WAIT_MS);
+  const d = await dump();
+  assert.deepEqual(d.policies.find((p) => p.name === 'cart-from-web')?.scope, 'WORKLOAD_SELECTOR');
+  assert.deepEqual(d.workloads.find((w) => w.name === 'cart-1')?.authorizationPolicies, ['shop/cart-from-web']);
+  assert.deepEqual(d.workloads.find((w) => w.name === 'web-1')?.authorizationPolicies, []);
+  const accepted = await eventually('the Accepted condition', async () => (await conditionsOf('authorizationpolicies', 'cart-from-web'))
+    .find((c) => c.type === 'Accepted'), WAIT_MS);
+  assert.equal(accepted?.status, 'True');
+
+  // An invalid update: rejected with the field in status, the previous version stays in ztunnel.
+  const r = await apiRequest(api!, 'PATCH', '/apis/security.istio.io/v1/namespaces/shop/authorizationpolicies/cart-from-web', {
+    body: { spec: { rules: [{ from: [{ source: { ipBlocks: ['198.18.0.0/40'] } }] }] } }, contentType: 'application/merge-patch+json',
+  });
+  assert.equal(r.status, 200, r.text);
+  const rejected = await eventually('the rejection in status', async () => (await conditionsOf('authorizationpolicies', 'cart-from-web'))
+    .find((c) => c.type === 'Accepted' && c.status === 'False'), WAIT_MS);
+  assert.match(rejected?.message ?? '', /generation 1\) stays in force.*spec\.rules\[0\]\.from\[0\]\.source\.ipBlocks\[0\]/);
+  assert.equal(rejected?.observedGeneration, 2);
+  const kept = (await dump()).policies.find((p) => p.name === 'cart-from-web');
+  assert.equal(kept?.rules.length, 1, 'the previous version is still enforced');
+
+  await apiRequest(api!, 'DELETE', '/apis/security.istio.io/v1/namespaces/shop/authorizationpolicies/cart-from-web');
+  await eventually('the policy gone from ztunnel', async () => {
+    const after = await dump();
+    return !after.policies.some((p) => p.name === 'cart-from-web') && after.workloads.find((w) => w.name === 'cart-1')?.authorizationPolicies.length === 0;
+  }, WAIT_MS);
+});
+
+test('a STRICT PeerAuthentication makes the namespace workloads list the static strict policy', async () => {
+  await post('/apis/security.istio.io/v1/namespaces/shop/peerauthentications', {
+    apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'strict' }, spec: { mtls: { mode: 'STRICT' } },
+  });
+  await eventually('cart-1 lists the strict policy', async () => {
+    const d = await dump();
+    return d.policies.some((p) => p.name === 'istio_converted_static_strict' && p.action === 'DENY')
+      && (d.workloads.find((w) => w.name === 'cart-1')?.authorizationPolicies ?? []).includes('istio-system/istio_converted_static_strict');
+  }, WAIT_MS);
+  assert.equal((await conditionsOf('peerauthentications', 'strict'))[0]?.status, 'True');
+  await apiRequest(api!, 'DELETE', '/apis/security.istio.io/v1/namespaces/shop/peerauthentications/strict');
+  await eventually('the strict policy lifted', async () => (await dump()).workloads.find((w) => w.name === 'cart-1')?.authorizationPolicies.length === 0, WAIT_MS);
 });
