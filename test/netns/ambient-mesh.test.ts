@@ -8,82 +8,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findLeftovers } from '../../localcluster/runtime';
-import { CLI, clusterCli, run, sleep } from './cluster-cli';
+import { run, sleep } from './cluster-cli';
+import { isReady, MeshCluster, pinned, service, type Echo } from './mesh-cluster';
 
-const NAME = `m${Math.random().toString(36).slice(2, 6).replace(/[^a-z0-9]/g, 'x')}`;
-let root = '';
-let stateDir = '';
-let kubeconfig = '';
-
-const env = (): NodeJS.ProcessEnv => ({ ...process.env, AMBIT_STATE_ROOT: root, AMBIT_CLUSTER: NAME, KUBECONFIG: kubeconfig });
-const { ambit, kubectl } = clusterCli(env, 240_000);
-
-
-
-async function clusterLog(): Promise<string> {
-  return (await readFile(join(stateDir, 'logs', 'cluster.log'), 'utf8').catch(() => '')).split('\n').slice(-60).join('\n');
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${await kubectl('get', 'pods', '-A', '-o', 'wide').catch(() => '')}\n${await clusterLog()}`);
-    }
-    await sleep(400);
-  }
-}
-
-interface Pod { metadata: { name: string; namespace: string; labels?: Record<string, string> }; spec: { nodeName: string }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }
-
-async function pods(namespace: string, selector: string): Promise<Pod[]> {
-  return (JSON.parse(await kubectl('get', 'pods', '-n', namespace, '-l', selector, '-o', 'json')) as { items: Pod[] }).items;
-}
-const isReady = (p: Pod): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-async function waitReady(namespace: string, selector: string, count: number): Promise<Pod[]> {
-  return until(`${count} ready pod(s) ${namespace}/${selector}`, async () => {
-    const list = (await pods(namespace, selector)).filter(isReady);
-    return list.length === count ? list : undefined;
-  }, 120_000);
-}
-
-interface Echo { pod: string; node: string; namespace: string; source: string }
-
-async function curl(from: string, url: string): Promise<Echo> {
-  const stdout = await ambit('local', 'exec', from, '--', 'curl', '-sS', '--max-time', '5', url);
-  return JSON.parse(stdout) as Echo;
-}
-
-function nodeNetns(node: string): string {
-  return `${NAME}-${node}`;
-}
-
-/** Runs a command in a node's network namespace (where ztunnel lives). */
-async function onNode(node: string, ...cmd: string[]): Promise<string> {
-  const { stdout } = await run('ip', ['netns', 'exec', nodeNetns(node), ...cmd], { timeout: 30_000 });
-  return stdout;
-}
-
-async function metricsOf(node: string): Promise<string> {
-  return onNode(node, 'curl', '-sS', '--max-time', '5', 'http://127.0.0.1:15020/metrics');
-}
+const mesh = new MeshCluster('m');
+const kubectl = mesh.kubectl.bind(mesh);
+const ambit = mesh.ambit.bind(mesh);
+const until = mesh.until.bind(mesh);
+const pods = mesh.pods.bind(mesh);
+const waitReady = mesh.waitReady.bind(mesh);
+const curl = (from: string, url: string): Promise<Echo> => mesh.curl(from, url);
+const onNode = mesh.onNode.bind(mesh);
+const metricsOf = mesh.metricsOf.bind(mesh);
 
 /** Everything that crossed node1's link to the bridge (the client's node) while `fn` ran, as tcpdump -A text. */
 async function onTheWire(fn: () => Promise<void>): Promise<string> {
-  const file = join(root, `wire-${Date.now()}.pcap`);
-  const dump = spawn('tcpdump', ['-i', `${NAME}n1`, '-nn', '-U', '--immediate-mode', '-s', '0', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const file = join(mesh.root, `wire-${Date.now()}.pcap`);
+  const dump = spawn('tcpdump', ['-i', `${mesh.name}n1`, '-nn', '-U', '--immediate-mode', '-s', '0', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   dump.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   await until('tcpdump to start', async () => (err.includes('listening on') ? true : undefined), 10_000);
@@ -100,49 +43,14 @@ async function onTheWire(fn: () => Promise<void>): Promise<string> {
   return stdout;
 }
 
-const pinned = (name: string, node: string, image: string, opts: { replicas?: number; sa?: string; port?: number } = {}) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name}, labels: { app: ${name} } }
-spec:
-  replicas: ${opts.replicas ?? 1}
-  selector: { matchLabels: { app: ${name} } }
-  template:
-    metadata: { labels: { app: ${name}, version: v1 } }
-    spec:
-      ${opts.sa ? `serviceAccountName: ${opts.sa}` : ''}
-      terminationGracePeriodSeconds: 2
-      nodeSelector: { kubernetes.io/hostname: ${node} }
-      containers:
-        - name: main
-          image: ${image}
-          env:
-            - { name: VERSION, value: v1 }
-            - name: POD_NAME
-              valueFrom: { fieldRef: { fieldPath: metadata.name } }
-            - name: POD_NAMESPACE
-              valueFrom: { fieldRef: { fieldPath: metadata.namespace } }
-            - name: NODE_NAME
-              valueFrom: { fieldRef: { fieldPath: spec.nodeName } }
-${opts.port ? `          readinessProbe: { tcpSocket: { port: ${opts.port} }, periodSeconds: 1 }` : ''}
-`;
-
-const service = (name: string, app: string, port: number, target: number) =>
-  `apiVersion: v1\nkind: Service\nmetadata: { name: ${name} }\nspec:\n  selector: { app: ${app} }\n  ports: [{ name: http, port: ${port}, targetPort: ${target} }]\n`;
-
 let clientIP = '';
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'ambit-mesh-'));
-  stateDir = join(root, NAME);
-  kubeconfig = join(stateDir, 'kubeconfig');
-  await ambit('local', 'up', '--nodes', '2', '--block', '1');
-  const installed = await ambit('install', '--timeout', '180s');
-  assert.match(installed, /ready/i);
+  await mesh.up('ambit-mesh-');
   await kubectl('create', 'namespace', 'mesh');
   await kubectl('create', 'namespace', 'plain');
   await kubectl('create', 'serviceaccount', 'client', '-n', 'mesh');
-  const meshYaml = join(root, 'mesh.yaml');
+  const meshYaml = join(mesh.root, 'mesh.yaml');
   await writeFile(meshYaml, [
     pinned('client', 'node1', 'ambit/sleep', { sa: 'client' }),
     pinned('echo', 'node2', 'ambit/echo', { replicas: 2, port: 8080 }),
@@ -151,7 +59,7 @@ before(async () => {
     `apiVersion: v1\nkind: Service\nmetadata: { name: tcp-echo }\nspec:\n  selector: { app: tcp-echo }\n  ports: [{ name: tcp, port: 9000, targetPort: 9000 }]\n`,
   ].join('\n---\n'));
   await kubectl('apply', '-n', 'mesh', '-f', meshYaml);
-  const plainYaml = join(root, 'plain.yaml');
+  const plainYaml = join(mesh.root, 'plain.yaml');
   await writeFile(plainYaml, [pinned('outsider', 'node1', 'ambit/sleep'), pinned('web', 'node2', 'ambit/echo', { port: 8080 }), service('web', 'web', 80, 8080)].join('\n---\n'));
   await kubectl('apply', '-n', 'plain', '-f', plainYaml);
   clientIP = (await waitReady('mesh', 'app=client', 1))[0].status.podIP ?? '';
@@ -162,16 +70,13 @@ before(async () => {
 });
 
 after(async () => {
-  await run(process.execPath, [CLI, 'local', 'down'], { env: env(), timeout: 180_000 }).catch(() => undefined);
-  assert.deepEqual(await findLeftovers(NAME, stateDir), []);
-  await rm(root, { recursive: true, force: true });
+  await mesh.down();
 });
 
 const MARKER = 'x-ambit-marker: wire-check-5b1f';
 
 async function curlMarked(from: string, url: string): Promise<Echo> {
-  const stdout = await ambit('local', 'exec', from, '--', 'curl', '-sS', '--max-time', '5', '-H', MARKER, url);
-  return JSON.parse(stdout) as Echo;
+  return mesh.curl(from, url, '-H', MARKER);
 }
 
 /** Waits until node1's ztunnel captures the client (its config shows the client as HBONE and captured). */
@@ -230,7 +135,7 @@ test('mesh and non-mesh pods still reach each other both ways', async () => {
 });
 
 test('a pod created after labelling is enrolled', async () => {
-  const late = join(root, 'late.yaml');
+  const late = join(mesh.root, 'late.yaml');
   await writeFile(late, pinned('late', 'node1', 'ambit/sleep'));
   await kubectl('apply', '-n', 'mesh', '-f', late);
   const [pod] = await waitReady('mesh', 'app=late', 1);
