@@ -5,6 +5,12 @@ import { parseClientEvent, parseXdsClientsConfig, wallClockMs } from './xds-clie
 test('events survive a JSON round trip; malformed or foreign lines are dropped', () => {
   const ev = { e: 'applied', c: 3, t: 1700000000000.25, type: 'Address', n: 1, r: 1, held: 10, bytes: 400, names: ['a'], removed: ['b'] } as const;
   assert.deepEqual(parseClientEvent(JSON.stringify(ev)), ev);
+  const parsed = parseClientEvent(JSON.stringify({ ...ev, policies: { 'Kubernetes//Pod/ns/p': ['ns/policy'] } }));
+  assert.deepEqual(parsed?.e === 'applied' ? parsed.policies : undefined, { 'Kubernetes//Pod/ns/p': ['ns/policy'] });
+  const proto = parseClientEvent('{"e":"applied","c":0,"t":5,"type":"Address","n":0,"r":0,"held":0,"bytes":0,"policies":{"__proto__":["x"]}}');
+  assert.deepEqual(proto?.e === 'applied' && proto.policies ? Object.keys(proto.policies) : [], ['__proto__']);
+  assert.equal(Object.getPrototypeOf(proto?.e === 'applied' ? proto.policies : null), Object.prototype, 'a __proto__ key stays a plain key');
+  assert.equal(parseClientEvent('{"e":"applied","c":0,"t":5,"type":"Address","n":0,"r":0,"held":0,"bytes":0,"policies":{"w":[1]}}'), undefined);
   assert.deepEqual(parseClientEvent('{"e":"synced","c":0,"t":5,"held":2,"bytes":9}'), { e: 'synced', c: 0, t: 5, held: 2, bytes: 9 });
   assert.equal(parseClientEvent('{"e":"applied","c":0,"t":5'), undefined);
   assert.equal(parseClientEvent('{"e":"applied","c":-1,"t":5,"type":"Address","n":0,"r":0,"held":0,"bytes":0}'), undefined);

@@ -1,7 +1,8 @@
 // The contract between the xds-scale scenario and its xDS client agent (pure): the agent's
 // configuration file, and the JSON lines it appends to its events file — one per client start,
-// connection, applied response (with the resource names it carried when there are few), sync,
-// NACK and disconnection, each stamped with the machine's wall clock in fractional milliseconds.
+// connection, applied response (with the resource names it carried when there are few, and the
+// authorization policies each decoded Workload lists), sync, NACK and disconnection, each stamped
+// with the machine's wall clock in fractional milliseconds.
 
 export interface SimulatedNode {
   /** `ztunnel~<ip>~<pod>.<ns>~<ns>.svc.cluster.local` */
@@ -23,7 +24,7 @@ export interface XdsClientsConfig {
   readonly clusterId: string;
   /** Where the JSON lines go (appended). */
   readonly eventsFile: string;
-  /** Decode and validate every Address as ztunnel does (false: keep names and versions only). */
+  /** Decode and validate every Address and Authorization as ztunnel does (false: keep names and versions only). */
   readonly decode: boolean;
   /** Responses carrying at most this many names list them in their event. */
   readonly namesLimit: number;
@@ -46,6 +47,8 @@ export type ClientEvent =
     /** The names carried, when n + r ≤ the names limit. */
     readonly names?: readonly string[];
     readonly removed?: readonly string[];
+    /** With `names` and decoding: Workload name → the authorization policies it lists. */
+    readonly policies?: Readonly<Record<string, readonly string[]>>;
   }
   | { readonly e: 'synced'; readonly c: number; readonly t: number; readonly held: number; readonly bytes: number }
   | { readonly e: 'nack'; readonly c: number; readonly t: number; readonly type: string; readonly message: string }
@@ -65,6 +68,13 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
 const int = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
+/** A name → string list map as its own properties only (a JSON `__proto__` key stays an ordinary key). */
+function stringListMap(v: unknown): Record<string, string[]> | undefined {
+  if (!isRecord(v)) return undefined;
+  const entries = Object.entries(v);
+  return entries.every(([, list]) => strings(list)) ? Object.fromEntries(entries) as Record<string, string[]> : undefined;
+}
+
 /** One events-file line as an event; undefined for anything malformed (a torn or foreign line). */
 export function parseClientEvent(line: string): ClientEvent | undefined {
   let v: unknown;
@@ -83,10 +93,13 @@ export function parseClientEvent(line: string): ClientEvent | undefined {
     case 'applied': {
       if (!int(v.c) || (v.type !== 'Address' && v.type !== 'Authorization') || !int(v.n) || !int(v.r) || !int(v.held) || !int(v.bytes)) return undefined;
       if ((v.names !== undefined && !strings(v.names)) || (v.removed !== undefined && !strings(v.removed))) return undefined;
+      const policies = v.policies === undefined ? undefined : stringListMap(v.policies);
+      if (v.policies !== undefined && policies === undefined) return undefined;
       return {
         e: 'applied', c: v.c, t, type: v.type, n: v.n, r: v.r, held: v.held, bytes: v.bytes,
         ...(v.names !== undefined ? { names: v.names as string[] } : {}),
         ...(v.removed !== undefined ? { removed: v.removed as string[] } : {}),
+        ...(policies !== undefined ? { policies } : {}),
       };
     }
     case 'synced':

@@ -1,11 +1,15 @@
 // The writes behind each change kind of xds-scale-plan.ts: each one takes t0 on the machine's wall
-// clock just before the write that makes the change visible, and says which Address names every
-// client must then apply (or remove). Groups are picked by a fixed stride, so runs repeat.
+// clock just before the write that makes the change visible, and says which resource names (of
+// which xDS type) every client must then apply or remove. Policy changes are reverted afterwards
+// (the policy deleted, timed the same way) so rounds do not accumulate. Groups are picked by a
+// fixed stride, so runs repeat.
 
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
 import { wallClockMs } from '../agents/xds-clients-protocol';
 import type { Population } from './xds-scale-cluster';
-import { serviceResourceName, workloadResourceName } from './xds-scale-objects';
+import {
+  authorizationResourceName, namespaceName, namespacePolicyManifest, NAMESPACE_COUNT, selectorPolicyManifest, serviceResourceName, workloadResourceName,
+} from './xds-scale-objects';
 import { ChangeKind } from './xds-scale-plan';
 import type { ChangeExpectation } from './xds-scale-trackers';
 
@@ -18,8 +22,18 @@ export function pickGroup(id: number, salt: number, groups: number): number {
   return (id * 7919 + salt * 104_729) % groups;
 }
 
+/** A policy a change created and its revert deletes. */
+interface AppliedPolicy {
+  readonly namespace: string;
+  readonly name: string;
+  readonly kind: ChangeKind;
+  /** The Workloads a selector policy selects (they list it while it exists). */
+  readonly selected: readonly string[];
+}
+
 export class ChangeWriter {
   private extra = 0;
+  private readonly policies = new Map<number, AppliedPolicy>();
 
   constructor(private readonly population: Population) {}
 
@@ -55,9 +69,53 @@ export class ChangeWriter {
         await pop.createService(s);
         return { id, kind, t0, updated: [serviceResourceName(s.namespace, s.name), ...selected], removed: [] };
       }
-      case ChangeKind.PolicyApplied:
-        throw new MeshError(ErrorCode.InvalidArgument, 'an AuthorizationPolicy change cannot be measured yet: istiod has no policy source');
+      case ChangeKind.PolicyApplied: {
+        const namespace = namespaceName(pickGroup(id, 4, groups) % NAMESPACE_COUNT);
+        const name = `bench-ns-policy-${this.extra++}`;
+        const t0 = wallClockMs();
+        await pop.createPolicy(namespace, namespacePolicyManifest(name));
+        this.policies.set(id, { namespace, name, kind, selected: [] });
+        const resource = authorizationResourceName(namespace, name);
+        return { id, kind, t0, type: 'Authorization', updated: [resource], removed: [], detail: `${resource}: every workload of ${namespace}` };
+      }
+      case ChangeKind.SelectorPolicyApplied: {
+        for (let step = 0; step < groups; step++) {
+          const group = (pickGroup(id, 5, groups) + step) % groups;
+          const pods = pop.podsOf(group);
+          if (pods.length === 0) continue;
+          const namespace = pods[0]?.namespace as string;
+          const name = `bench-selector-policy-${this.extra++}`;
+          const selected = pods.map((p) => workloadResourceName(p.namespace, p.name));
+          const resource = authorizationResourceName(namespace, name);
+          const t0 = wallClockMs();
+          await pop.createPolicy(namespace, selectorPolicyManifest(name, namespace, group));
+          this.policies.set(id, { namespace, name, kind, selected });
+          return {
+            id, kind, t0, type: 'Authorization', updated: [resource], removed: [],
+            workloadPolicies: { workloads: selected, policy: resource, listed: true },
+            detail: `${resource}: the ${selected.length} pods of group ${group}`,
+          };
+        }
+        throw new MeshError(ErrorCode.NotFound, 'no group with running pods to select');
+      }
     }
     throw new MeshError(ErrorCode.InvalidArgument, `unknown change kind ${String(kind)}`);
+  }
+
+  /**
+   * Undoes change `change` when its kind is reverted (a policy is deleted; t0 just before the
+   * DELETE); undefined when there is nothing to undo.
+   */
+  async revert(change: { readonly id: number }): Promise<ChangeExpectation | undefined> {
+    const applied = this.policies.get(change.id);
+    if (!applied) return undefined;
+    this.policies.delete(change.id);
+    const resource = authorizationResourceName(applied.namespace, applied.name);
+    const t0 = wallClockMs();
+    await this.population.deletePolicy(applied.namespace, applied.name);
+    return {
+      id: change.id, kind: applied.kind, t0, type: 'Authorization', updated: [], removed: [resource], detail: `${resource} deleted`,
+      ...(applied.selected.length > 0 ? { workloadPolicies: { workloads: applied.selected, policy: resource, listed: false } } : {}),
+    };
   }
 }

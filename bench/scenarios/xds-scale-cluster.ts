@@ -1,19 +1,21 @@
 // The xds-scale cluster: the local cluster's API server alone, in the bench process on 127.0.0.1
-// (no controllers, no kubelets — pods are only objects), its kubeconfig, the node objects and
-// ztunnel pods with bound istio-ca tokens for the simulated node agents, and a population of
-// ambient pods and Services written over the REST API with bounded concurrency. Keeps the live
-// pods per group, so changes know what exists.
+// (no controllers, no kubelets — pods are only objects), the Istio security CRDs istiod watches,
+// its kubeconfig, the node objects and ztunnel pods with bound istio-ca tokens for the simulated
+// node agents, and a population of ambient pods, Services and AuthorizationPolicies written over
+// the REST API with bounded concurrency. Keeps the live pods per group, so changes know what exists.
 
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { load as loadYaml } from 'js-yaml';
 import { startApiServer, writeKubeconfig, type ApiServer } from '../../localcluster/apiserver/server';
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
 import type { SimulatedNode } from '../agents/xds-clients-protocol';
 import { KubeRest, runBounded } from '../harness/kube-rest';
 import type { ScenarioContext } from '../harness/scenario';
 import {
-  GROUP_SIZE, ISTIO_NAMESPACE, NAMESPACE_COUNT, ZTUNNEL_ACCOUNT, namespaceManifest, namespaceName, nodeIp, nodeManifest,
+  GROUP_SIZE, ISTIO_NAMESPACE, NAMESPACE_COUNT, SECURITY_CRD_FILES, ZTUNNEL_ACCOUNT, authorizationPoliciesPath, namespaceManifest, namespaceName, nodeIp, nodeManifest,
   nodeName, planPod, planService, podManifest, runningStatus, serviceManifest, ztunnelNodeId, ztunnelPodManifest, ztunnelPodName,
-  ztunnelTokenRequest, type PodPlan, type ServicePlan,
+  ztunnelTokenRequest, type Json, type PodPlan, type ServicePlan,
 } from './xds-scale-objects';
 
 const TOKEN_SECONDS = 12 * 3600;
@@ -32,13 +34,23 @@ export interface ScaleCluster {
 const podsPath = (ns: string): string => `/api/v1/namespaces/${ns}/pods`;
 const servicesPath = (ns: string): string => `/api/v1/namespaces/${ns}/services`;
 
-/** Starts the API server and writes what every run needs: namespaces, nodes, ztunnel pods and tokens. */
+/** Registers the AuthorizationPolicy and PeerAuthentication CRDs (istiod's policy index lists both before it is ready). */
+async function postSecurityCrds(rest: KubeRest, repoRoot: string): Promise<void> {
+  for (const file of SECURITY_CRD_FILES) {
+    const crd = loadYaml(await readFile(join(repoRoot, 'manifests', 'crds', file), 'utf8'));
+    if (typeof crd !== 'object' || crd === null || Array.isArray(crd)) throw new MeshError(ErrorCode.InvalidArgument, `manifests/crds/${file} is not one object`);
+    await rest.expect('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', [201], crd);
+  }
+}
+
+/** Starts the API server and writes what every run needs: CRDs, namespaces, nodes, ztunnel pods and tokens. */
 export async function startScaleCluster(ctx: ScenarioContext, clients: number, concurrency: number): Promise<ScaleCluster> {
   const api = await startApiServer({ stateDir: join(ctx.tmpDir, 'apiserver'), listen: [{ host: '127.0.0.1', port: 0 }] });
   const rest = new KubeRest({ server: api.urls[0] as string, caPem: api.caPem, token: api.adminToken, maxSockets: concurrency });
   try {
     const kubeconfig = join(ctx.tmpDir, 'kubeconfig');
     await writeKubeconfig(kubeconfig, api.urls[0] as string, api.caPem, api.adminToken, 'xds-scale');
+    await postSecurityCrds(rest, ctx.repoRoot);
     await rest.expect('POST', '/api/v1/namespaces', [201], namespaceManifest(ISTIO_NAMESPACE, false));
     for (let i = 0; i < NAMESPACE_COUNT; i++) await rest.expect('POST', '/api/v1/namespaces', [201], namespaceManifest(namespaceName(i), true));
     await rest.expect('POST', `/api/v1/namespaces/${ISTIO_NAMESPACE}/serviceaccounts`, [201], { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: ZTUNNEL_ACCOUNT } });
@@ -144,6 +156,15 @@ export class Population {
     if (i < 0) throw new MeshError(ErrorCode.Internal, `pod ${p.namespace}/${p.name} is not in the population`);
     list.splice(i, 1);
     this.podCount--;
+  }
+
+  /** Creates an AuthorizationPolicy in `namespace`. */
+  async createPolicy(namespace: string, manifest: Json): Promise<void> {
+    await this.rest.expect('POST', authorizationPoliciesPath(namespace), [201], manifest);
+  }
+
+  async deletePolicy(namespace: string, name: string): Promise<void> {
+    await this.rest.expect('DELETE', `${authorizationPoliciesPath(namespace)}/${name}`, [200, 202]);
   }
 
   /** A pod plan for a change (a fresh index beyond the regular ones, in an existing group). */

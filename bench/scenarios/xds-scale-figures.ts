@@ -99,6 +99,49 @@ export function summarizeChanges(results: readonly ChangeResult[]): ChangeSummar
   ];
 }
 
+/** How one kind of policy change went, beyond its change → ACK figures: the Workloads beside it and its deletion. */
+export interface PolicySummary {
+  readonly kind: ChangeKind;
+  readonly label: string;
+  readonly changes: number;
+  /** Selector policies: changes where every client got the selected Workloads listing the policy, and when. */
+  readonly workloadsListed: WorkloadSummary | null;
+  /** The policy deleted again: t0 before the DELETE → every client applied the removal. */
+  readonly deleted: { readonly complete: number; readonly allClients: LatencySummary };
+  /** Selector policies: the selected Workloads no longer listing it after the deletion. */
+  readonly workloadsUnlisted: WorkloadSummary | null;
+}
+
+export interface WorkloadSummary {
+  readonly changes: number;
+  readonly complete: number;
+  readonly allClients: LatencySummary;
+}
+
+function workloadSummary(values: readonly ({ readonly allClientsMs: number | null } | undefined)[]): WorkloadSummary | null {
+  const seen = values.filter((v): v is { readonly allClientsMs: number | null } => v !== undefined);
+  if (seen.length === 0) return null;
+  const times = seen.map((v) => v.allClientsMs).filter((v): v is number => v !== null);
+  return { changes: seen.length, complete: times.length, allClients: summarizeMs(times) };
+}
+
+/** One summary per policy kind measured (changes that were reverted), in first-seen order. */
+export function summarizePolicyChanges(results: readonly ChangeResult[]): PolicySummary[] {
+  const reverted = results.filter((r) => r.revert !== undefined);
+  return [...new Set(reverted.map((r) => r.kind))].map((kind) => {
+    const of = reverted.filter((r) => r.kind === kind);
+    const deleted = of.map((r) => r.revert?.allClientsMs).filter((v): v is number => v !== null && v !== undefined);
+    return {
+      kind,
+      label: changeKindInfo(kind).label,
+      changes: of.length,
+      workloadsListed: workloadSummary(of.map((r) => r.workloadPolicies)),
+      deleted: { complete: deleted.length, allClients: summarizeMs(deleted) },
+      workloadsUnlisted: workloadSummary(of.map((r) => r.revert?.workloadPolicies)),
+    };
+  });
+}
+
 /** Counter deltas read from istiod's /metrics around a phase. */
 export interface MetricDelta {
   readonly addressBytes: number;
@@ -146,8 +189,10 @@ export interface SizeFigures {
   readonly initialSync: InitialSyncFigure;
   readonly changes: readonly ChangeResult[];
   readonly changeSummaries: readonly ChangeSummary[];
-  /** istiod's Address bytes over the change phase ÷ clients ÷ changes. */
+  /** istiod's Address bytes over the change phase ÷ clients ÷ changes (policy deletions included). */
   readonly metricBytesPerClientPerChange: number | null;
+  /** istiod's Authorization bytes over the change phase ÷ clients (policies applied and deleted). */
+  readonly metricAuthorizationBytesPerClient?: number;
   readonly usage: readonly PhaseUsage[];
 }
 

@@ -1,7 +1,8 @@
 // The measured phases of xds-scale, each over live processes: istiod coming up (spawn → /ready),
 // the simulated clients' initial sync, a burst of writes growing the cluster while everyone is
-// connected, and the series of single changes timed from t0 to the last client's ACK. CPU and
-// RSS of istiod, the client agent and the bench process (API server + driver) per phase.
+// connected, and the series of single changes timed from t0 to the last client's ACK (a policy
+// change is then deleted again and that is timed too, before the next change). CPU and RSS of
+// istiod, the client agent and the bench process (API server + driver) per phase.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../pkg/errors/mesh-error';
@@ -18,11 +19,15 @@ import { changeKindInfo, changeSchedule, type RunPlan } from './xds-scale-plan';
 import {
   counterDelta, readXdsCounters, rootCertPath, startAgent, startIstiod, waitIstiodReady, type AgentProcess, type IstiodProcess,
 } from './xds-scale-processes';
-import { ChangeTracker, ClientBytes, ConvergeTracker, SyncTracker, type ChangeResult } from './xds-scale-trackers';
+import {
+  ChangeTracker, ClientBytes, ConvergeTracker, SyncTracker, type ChangeExpectation, type ChangeResult, type RevertResult,
+} from './xds-scale-trackers';
 
 const READY_TIMEOUT_MS = 300_000;
 const SYNC_TIMEOUT_MS = 300_000;
 const CONVERGE_TIMEOUT_MS = 300_000;
+/** After a selector policy reached every client: how long to keep watching for the selected Workloads (debounce max is 1 s). */
+const WORKLOAD_GRACE_MS = 3000;
 
 export interface Session {
   readonly istiod: IstiodProcess;
@@ -92,6 +97,7 @@ export interface ChangesOutcome {
   readonly changes: readonly ChangeResult[];
   readonly usage: PhaseUsage;
   readonly metricBytesPerClientPerChange: number | null;
+  readonly metricAuthorizationBytesPerClient: number;
 }
 
 /** `plan.changes` single changes, one at a time: each waits for every client (or the limit), then a quiet gap. */
@@ -104,24 +110,57 @@ export async function measureChanges(ctx: ScenarioContext, session: Session, clu
   const before = await readXdsCounters(istiod);
   const window = await startWindow(targets(session));
   const results: ChangeResult[] = [];
+  /** Follows one write until every client applied it (or the limit), then the Workloads beside it for a short grace. */
+  const follow = async (change: ChangeExpectation, baseline: number[]): Promise<{ tracker: ChangeTracker; ok: boolean }> => {
+    const tracker = new ChangeTracker(change, baseline);
+    const stop = agent.events.listen((ev) => tracker.feed(ev));
+    try {
+      const ok = await agent.events.waitUntil(() => tracker.done(), plan.changeTimeoutMs, agent.proc);
+      if (ok && !tracker.workloadsDone()) await agent.events.waitUntil(() => tracker.workloadsDone(), WORKLOAD_GRACE_MS, agent.proc);
+      return { tracker, ok };
+    } finally {
+      stop();
+    }
+  };
   for (const [i, kind] of schedule.entries()) {
     await agent.events.pump();
+    const label = changeKindInfo(kind).label;
+    // Events are read only while following a change, so these stay the counts from before t0.
     const baseline = bytes.snapshot();
-    let tracker: ChangeTracker;
+    let change: ChangeExpectation;
     try {
-      tracker = new ChangeTracker(await writer.apply(kind, i, groups), baseline);
+      change = await writer.apply(kind, i, groups);
     } catch (err) {
       problems.push(`${tag} change ${i + 1} (${kind}): ${describeError(err)}`);
       continue;
     }
-    const stop = agent.events.listen((ev) => tracker.feed(ev));
-    const ok = await agent.events.waitUntil(() => tracker.done(), plan.changeTimeoutMs, agent.proc);
-    stop();
-    const r = tracker.result();
-    results.push(r);
-    const label = changeKindInfo(kind).label;
-    if (!ok) problems.push(`${tag} change ${i + 1} (${label}): only ${r.clientsDone}/${r.clients} clients applied it within ${plan.changeTimeoutMs / 1000} s`);
-    ctx.log(`  change ${i + 1}/${schedule.length} ${label}: ${ok ? `all ${r.clients} clients` : `${r.clientsDone}/${r.clients} clients`} after ${r.allClientsMs?.toFixed(0) ?? '–'} ms (first ${r.firstClientMs?.toFixed(0) ?? '–'} ms)`);
+    const { tracker, ok } = await follow(change, baseline);
+    const measured = tracker.result();
+    if (!ok) problems.push(`${tag} change ${i + 1} (${label}): only ${measured.clientsDone}/${measured.clients} clients applied it within ${plan.changeTimeoutMs / 1000} s`);
+    const wp = measured.workloadPolicies;
+    if (ok && wp && wp.allClientsMs === null) {
+      problems.push(`${tag} change ${i + 1} (${label}): only ${wp.clientsDone}/${measured.clients} clients had the ${wp.workloads} selected Workloads listing the policy ${WORKLOAD_GRACE_MS / 1000} s after it arrived`);
+    }
+    ctx.log(`  change ${i + 1}/${schedule.length} ${label}: ${ok ? `all ${measured.clients} clients` : `${measured.clientsDone}/${measured.clients} clients`} after ${measured.allClientsMs?.toFixed(0) ?? '–'} ms (first ${measured.firstClientMs?.toFixed(0) ?? '–'} ms)${wp ? `; selected Workloads listing it: ${wp.clientsDone}/${measured.clients} clients, all after ${wp.allClientsMs?.toFixed(0) ?? '–'} ms` : ''}`);
+    let revert: RevertResult | undefined;
+    try {
+      const undoBaseline = bytes.snapshot();
+      const undo = await writer.revert(change);
+      if (undo) {
+        const r = await follow(undo, undoBaseline);
+        const rr = r.tracker.result();
+        revert = { ...(rr.detail !== undefined ? { detail: rr.detail } : {}), clientsDone: rr.clientsDone, allClientsMs: rr.allClientsMs,
+          ...(rr.workloadPolicies ? { workloadPolicies: rr.workloadPolicies } : {}) };
+        if (!r.ok) problems.push(`${tag} change ${i + 1} (${label}): only ${rr.clientsDone}/${rr.clients} clients applied its deletion within ${plan.changeTimeoutMs / 1000} s`);
+        else if (rr.workloadPolicies && rr.workloadPolicies.allClientsMs === null) {
+          problems.push(`${tag} change ${i + 1} (${label}): only ${rr.workloadPolicies.clientsDone}/${rr.clients} clients had the selected Workloads without the deleted policy ${WORKLOAD_GRACE_MS / 1000} s after its removal`);
+        }
+        ctx.log(`    deleted again: all clients after ${rr.allClientsMs?.toFixed(0) ?? '–'} ms${rr.workloadPolicies ? `; Workloads no longer listing it after ${rr.workloadPolicies.allClientsMs?.toFixed(0) ?? '–'} ms` : ''}`);
+      }
+    } catch (err) {
+      problems.push(`${tag} change ${i + 1} (${label}): undoing it failed: ${describeError(err)}`);
+    }
+    results.push(revert ? { ...measured, revert } : measured);
     await sleep(plan.gapMs);
   }
   const usage = phaseUsage(`${results.length} changes`, await window.stop());
@@ -131,6 +170,7 @@ export async function measureChanges(ctx: ScenarioContext, session: Session, clu
     changes: results,
     usage,
     metricBytesPerClientPerChange: results.length > 0 ? Math.round(delta.addressBytes / plan.clients / results.length) : null,
+    metricAuthorizationBytesPerClient: Math.round(delta.authorizationBytes / plan.clients),
   };
 }
 
@@ -143,6 +183,7 @@ export function sizeFigures(up: BringUp, pods: number, services: number, changes
     changes: changes.changes,
     changeSummaries: summarizeChanges(changes.changes),
     metricBytesPerClientPerChange: changes.metricBytesPerClientPerChange,
+    metricAuthorizationBytesPerClient: changes.metricAuthorizationBytesPerClient,
     usage: [...up.usage, changes.usage],
   };
 }

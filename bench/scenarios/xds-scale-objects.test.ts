@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changeSchedule, measurableKinds, runPlan, servicesFor } from './xds-scale-plan';
+import { convertAuthorizationPolicy } from '../../istiod/policy/authorization-policy';
+import { CHANGE_KINDS, ChangeKind, changeSchedule, measurableKinds, runPlan, servicesFor } from './xds-scale-plan';
 import { pickGroup } from './xds-scale-changes';
 import {
-  nodeIp, planPod, planService, podIp, podManifest, serviceResourceName, serviceVip, workloadResourceName, ztunnelNodeId,
+  authorizationResourceName, ISTIO_NAMESPACE, namespacePolicyManifest, nodeIp, planPod, planService, podIp, podManifest, selectorPolicyManifest,
+  serviceResourceName, serviceVip, TRUST_DOMAIN, workloadResourceName, ztunnelNodeId,
 } from './xds-scale-objects';
 
 const inTestRange = (ip: string): boolean => /^198\.(18|19)\.\d{1,3}\.\d{1,3}$/.test(ip) && ip.split('.').every((o) => Number(o) <= 255);
@@ -42,20 +44,40 @@ test('resource names and node ids follow istiod and ztunnel formats', () => {
   assert.equal(ztunnelNodeId(3), 'ztunnel~198.18.0.13~ztunnel-node3.istio-system~istio-system.svc.cluster.local');
 });
 
-test('the change schedule rotates over measurable kinds only; the policy change is listed but not scheduled', () => {
+test('the change schedule rotates over every measurable kind, the two AuthorizationPolicy kinds included', () => {
   const kinds = measurableKinds();
-  assert.ok(!kinds.includes('policy-applied'));
+  assert.deepEqual(kinds, [ChangeKind.PodAdded, ChangeKind.PodDeleted, ChangeKind.ServiceAdded, ChangeKind.PolicyApplied, ChangeKind.SelectorPolicyApplied]);
+  assert.deepEqual(CHANGE_KINDS.filter((k) => k.notMeasurable !== undefined), []);
   const schedule = changeSchedule(7);
   assert.equal(schedule.length, 7);
-  assert.deepEqual(schedule.slice(0, 3), kinds);
-  assert.equal(schedule[3], kinds[0]);
+  assert.deepEqual(schedule.slice(0, 5), kinds);
+  assert.equal(schedule[5], kinds[0]);
+  // Even the quick run measures each policy kind once per size; the full run half selector, half namespace-wide.
+  assert.ok(changeSchedule(runPlan(true).changes).includes(ChangeKind.SelectorPolicyApplied));
+  const full = changeSchedule(runPlan(false).changes);
+  assert.equal(full.filter((k) => k === ChangeKind.PolicyApplied).length, full.filter((k) => k === ChangeKind.SelectorPolicyApplied).length);
   assert.equal(runPlan(false).sizes[1], 10_000);
   assert.ok(runPlan(true).changes < runPlan(false).changes);
 });
 
+test('the policies the scenario writes are accepted whole by istiod\'s converter, with the scope the change kind means', () => {
+  const opts = { rootNamespace: ISTIO_NAMESPACE, trustDomain: TRUST_DOMAIN };
+  const ns = convertAuthorizationPolicy({ ...namespacePolicyManifest('p1'), metadata: { name: 'p1', namespace: 'scale-3' } }, opts);
+  assert.deepEqual(ns.problems, []);
+  assert.equal(ns.partial, false);
+  assert.equal(ns.policy?.scope, 'NAMESPACE');
+  assert.equal(ns.selector, undefined);
+  const sel = convertAuthorizationPolicy({ ...selectorPolicyManifest('p2', 'scale-7', 17), metadata: { name: 'p2', namespace: 'scale-7' } }, opts);
+  assert.deepEqual(sel.problems, []);
+  assert.equal(sel.partial, false);
+  assert.equal(sel.policy?.scope, 'WORKLOAD_SELECTOR');
+  assert.deepEqual(sel.selector, { app: 'app-17' });
+  assert.equal(authorizationResourceName('scale-7', 'p2'), 'scale-7/p2');
+});
+
 test('group picks stay inside the groups and differ per kind', () => {
   for (let id = 0; id < 50; id++) {
-    for (const salt of [1, 2, 3]) {
+    for (const salt of [1, 2, 3, 4, 5]) {
       const g = pickGroup(id, salt, 100);
       assert.ok(g >= 0 && g < 100);
     }

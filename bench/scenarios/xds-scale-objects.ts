@@ -1,12 +1,15 @@
 // The Kubernetes objects of the xds-scale scenario, as plain manifests (pure): ambient namespaces,
 // pods spread over the simulated nodes with addresses from 198.18.0.0/16, one selector Service per
 // group of ten pods with a VIP from 198.19.0.0/16, the node objects and the ztunnel pods whose
-// tokens the simulated xDS clients present — and the xDS resource names istiod gives them.
+// tokens the simulated xDS clients present, the AuthorizationPolicies the policy changes write
+// (L4 attributes only, so ztunnel enforces them) — and the xDS resource names istiod gives them.
 
 export type Json = Record<string, unknown>;
 
 export const CLUSTER_ID = 'Kubernetes';
 export const DOMAIN_SUFFIX = 'cluster.local';
+/** istiod's trust domain (its TRUST_DOMAIN setting in this scenario). */
+export const TRUST_DOMAIN = 'cluster.local';
 export const ISTIO_NAMESPACE = 'istio-system';
 export const ZTUNNEL_ACCOUNT = 'ztunnel';
 /** Pods per Service (one selector Service per group). */
@@ -138,6 +141,47 @@ export function ztunnelTokenRequest(k: number, podUid: string, expirationSeconds
   return {
     apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
     spec: { audiences: ['istio-ca'], expirationSeconds, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: ztunnelPodName(k), uid: podUid } },
+  };
+}
+
+/** The Authorization resource name of an AuthorizationPolicy (`<namespace>/<name>`). */
+export function authorizationResourceName(namespace: string, policy: string): string {
+  return `${namespace}/${policy}`;
+}
+
+/** The path AuthorizationPolicies of a namespace are created under. */
+export function authorizationPoliciesPath(namespace: string): string {
+  return `/apis/security.istio.io/v1/namespaces/${namespace}/authorizationpolicies`;
+}
+
+/** The Istio security CRDs istiod watches (files in manifests/crds). */
+export const SECURITY_CRD_FILES = ['authorizationpolicies.security.istio.io.yaml', 'peerauthentications.security.istio.io.yaml'] as const;
+
+/**
+ * A namespace-wide AuthorizationPolicy (no selector: every workload of the namespace; scope
+ * NAMESPACE): DENY a namespace outside the bench on one port.
+ */
+export function namespacePolicyManifest(name: string): Json {
+  return {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',
+    metadata: { name },
+    spec: { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['bench-outside'] } }], to: [{ operation: { ports: ['9999'] } }] }] },
+  };
+}
+
+/**
+ * An AuthorizationPolicy selecting the pods of `group` (scope WORKLOAD_SELECTOR; the selected
+ * Workloads list it): ALLOW the namespace's default service account on the container port.
+ */
+export function selectorPolicyManifest(name: string, namespace: string, group: number): Json {
+  return {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',
+    metadata: { name },
+    spec: {
+      selector: { matchLabels: { app: groupLabel(group) } },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { principals: [`${TRUST_DOMAIN}/ns/${namespace}/sa/default`] } }], to: [{ operation: { ports: [String(CONTAINER_PORT)] } }] }],
+    },
   };
 }
 

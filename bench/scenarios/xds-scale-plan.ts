@@ -1,13 +1,14 @@
 // What an xds-scale run does (pure): the cluster sizes, how many changes and how far apart, and the
-// list of change kinds. A change kind says what it writes and whether it can be measured yet; the
-// AuthorizationPolicy entry is listed but not measurable until istiod has a policy source, so
-// adding it later is one entry here plus its writer in xds-scale-changes.ts.
+// list of change kinds. A change kind says what it writes and whether it can be measured; a new
+// kind is one entry here plus its writer in xds-scale-changes.ts. AuthorizationPolicies come in
+// two kinds (namespace-wide and selector), so the rotation gives each half of the policy rounds.
 
 export const ChangeKind = {
   PodAdded: 'pod-added',
   PodDeleted: 'pod-deleted',
   ServiceAdded: 'service-added',
   PolicyApplied: 'policy-applied',
+  SelectorPolicyApplied: 'selector-policy-applied',
 } as const;
 export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
 
@@ -20,6 +21,8 @@ export interface ChangeKindInfo {
   readonly expect: string;
   /** undefined when measurable; else why not. */
   readonly notMeasurable?: string;
+  /** Written again after the measurement (deleted) so rounds do not accumulate. */
+  readonly reverted?: boolean;
 }
 
 export const CHANGE_KINDS: readonly ChangeKindInfo[] = [
@@ -43,10 +46,17 @@ export const CHANGE_KINDS: readonly ChangeKindInfo[] = [
   },
   {
     kind: ChangeKind.PolicyApplied,
-    label: 'AuthorizationPolicy applied',
-    what: 'an AuthorizationPolicy for a namespace',
-    expect: 'the Authorization resource',
-    notMeasurable: 'istiod has no AuthorizationPolicy source yet (the Authorization type is served empty: istiod/xds/sources.ts emptySource)',
+    label: 'AuthorizationPolicy applied (namespace)',
+    what: 't0 just before the POST of a namespace-wide AuthorizationPolicy (no selector, L4 DENY rule); deleted after the measurement',
+    expect: 'the Authorization resource (decoded and validated; Workloads do not list namespace-wide policies, so none change)',
+    reverted: true,
+  },
+  {
+    kind: ChangeKind.SelectorPolicyApplied,
+    label: 'AuthorizationPolicy applied (selector)',
+    what: 't0 just before the POST of an AuthorizationPolicy selecting one group of pods (L4 ALLOW rule); deleted after the measurement',
+    expect: 'the Authorization resource (whether the selected Workloads were re-sent listing it is reported beside it)',
+    reverted: true,
   },
 ];
 

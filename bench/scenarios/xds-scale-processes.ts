@@ -14,7 +14,7 @@ import { freePort, type ManagedProcess } from '../harness/processes';
 import { parsePromText, sumSamples } from '../harness/prom-text';
 import type { ScenarioContext } from '../harness/scenario';
 import type { MetricDelta } from './xds-scale-figures';
-import { CLUSTER_ID, ISTIO_NAMESPACE } from './xds-scale-objects';
+import { CLUSTER_ID, ISTIO_NAMESPACE, TRUST_DOMAIN } from './xds-scale-objects';
 
 export const ISTIOD_SERVER_NAME = `istiod.${ISTIO_NAMESPACE}.svc`;
 
@@ -40,7 +40,7 @@ export async function startIstiod(ctx: ScenarioContext, kubeconfig: string, name
       MONITORING_ADDRESS: `127.0.0.1:${monitoringPort}`,
       CLUSTER_ID,
       POD_NAMESPACE: ISTIO_NAMESPACE,
-      TRUST_DOMAIN: 'cluster.local',
+      TRUST_DOMAIN,
     },
   });
   return { proc, grpcPort, monitoringPort, spawnedAt };

@@ -57,12 +57,13 @@ test('the goal is judged at the largest size; a timed-out change fails it', () =
   assert.equal(goalCheck(figures([]).sizes).met, null);
 });
 
-test('the report states the verdict, the tables and what cannot be measured yet', () => {
+test('the report states the verdict and the tables; with every kind measurable there is no "not measurable" section', () => {
   const md = renderXdsScaleMarkdown(figures([change(0, ChangeKind.PodAdded, 1500)]));
   assert.match(md, /p99 ≤ 1000 ms at the largest size \(10,000 pods\): \*\*not met\*\* — p99 1500 ms/);
   assert.match(md, /\| 1,000 pods \| pod added \| 1 \| 0 \| 120 \| 120 \| 120 \|/);
   assert.match(md, /\| 10,000 pods \| restart \| 2.50 \| 20\/20 \| 950 \|/);
-  assert.match(md, /AuthorizationPolicy applied\*\*: istiod has no AuthorizationPolicy source yet/);
+  assert.doesNotMatch(md, /Not measurable yet|not measurable yet/);
+  assert.match(md, /\| AuthorizationPolicy applied \(selector\) \| t0 just before the POST of an AuthorizationPolicy selecting one group/);
   assert.match(md, /\| 1,000 pods \| istiod start → \/ready \| 2.0 \| 1.50 \| 75 \| 200 \| 150 \|/);
   assert.doesNotMatch(md, /undefined|NaN/);
 });
@@ -73,4 +74,31 @@ test('chart panels have one series per size and a value per change kind', () => 
   assert.deepEqual(p99?.series, ['1,000 pods', '10,000 pods']);
   assert.deepEqual(p99?.groups.find((g) => g.label === 'pod added')?.values, [120, 700]);
   assert.deepEqual(p99?.groups.find((g) => g.label === 'pod deleted')?.values, [130, null]);
+});
+
+test('policy changes: their change → ACK row, the selected Workloads beside them and their deletion', () => {
+  const ns: ChangeResult = {
+    ...change(2, ChangeKind.PolicyApplied, 140), detail: 'scale-3/bench-ns-policy-0: every workload of scale-3',
+    revert: { clientsDone: 20, allClientsMs: 125 },
+  };
+  const sel: ChangeResult = {
+    ...change(3, ChangeKind.SelectorPolicyApplied, 160),
+    workloadPolicies: { workloads: 10, listed: true, clientsDone: 20, allClientsMs: 170 },
+    revert: { clientsDone: 20, allClientsMs: 130, workloadPolicies: { workloads: 10, listed: false, clientsDone: 20, allClientsMs: 135 } },
+  };
+  const slow: ChangeResult = {
+    ...change(8, ChangeKind.SelectorPolicyApplied, 180),
+    workloadPolicies: { workloads: 10, listed: true, clientsDone: 19, allClientsMs: null },
+    revert: { clientsDone: 19, allClientsMs: null, workloadPolicies: { workloads: 10, listed: false, clientsDone: 0, allClientsMs: null } },
+  };
+  const f = figures([change(0, ChangeKind.PodAdded, 110), ns, sel, slow]);
+  const md = renderXdsScaleMarkdown(f);
+  assert.match(md, /\| 10,000 pods \| AuthorizationPolicy applied \(namespace\) \| 1 \| 0 \| 140 \| 140 \| 140 \|/);
+  assert.match(md, /\| 10,000 pods \| AuthorizationPolicy applied \(selector\) \| 2 \| 0 \| 160 \| 180 \| 180 \|/);
+  assert.match(md, /## AuthorizationPolicy changes: Workloads and deletion/);
+  assert.match(md, /\| 10,000 pods \| AuthorizationPolicy applied \(namespace\) \| 1 \| none expected \| 1\/1 changes, 125 \/ 125 ms \| none expected \|/);
+  assert.match(md, /\| 10,000 pods \| AuthorizationPolicy applied \(selector\) \| 2 \| 1\/2 changes, 170 \/ 170 ms \| 1\/2 changes, 130 \/ 130 ms \| 1\/2 changes, 135 \/ 135 ms \|/);
+  assert.doesNotMatch(md, /undefined|NaN/);
+  const p99 = xdsScalePanels(f)[0];
+  assert.deepEqual(p99?.groups.find((g) => g.label === 'AuthorizationPolicy applied (selector)')?.values, [null, 180]);
 });

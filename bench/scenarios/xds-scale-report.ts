@@ -1,10 +1,13 @@
 // Turns xds-scale figures into what a person reads (pure): the goal check, how the run works, the
-// change-to-ACK tables per size, initial sync and istiod start, growth, CPU/RSS per phase, what
-// cannot be measured yet, CPU profile summaries, and the chart panels.
+// change-to-ACK tables per size, the policy changes (selected Workloads, deletion), initial sync
+// and istiod start, growth, CPU/RSS per phase, what cannot be measured yet, CPU profile
+// summaries, and the chart panels.
 
 import { markdownTable } from '../harness/results-writer';
 import type { BarPanel } from '../harness/svg-chart';
-import { BENCH_PROCESS, type PhaseUsage, type ProcessFigure, type SizeFigures, type XdsScaleFigures } from './xds-scale-figures';
+import {
+  BENCH_PROCESS, summarizePolicyChanges, type LatencySummary, type PhaseUsage, type ProcessFigure, type SizeFigures, type WorkloadSummary, type XdsScaleFigures,
+} from './xds-scale-figures';
 import { CHANGE_KINDS } from './xds-scale-plan';
 
 function n(v: number | null | undefined, digits: number): string {
@@ -38,6 +41,7 @@ function howSection(f: XdsScaleFigures): string[] {
     `- ${p.clients} simulated ztunnels in one separate process (\`bench/agents/xds-clients\`): a \`DeltaXdsClient\` each, node id \`ztunnel~<ip>~ztunnel-nodeK.istio-system~…\`, a TokenRequest token of istio-system/ztunnel bound to its ztunnel pod (audience istio-ca), subscribed to Address and Authorization. Every Address is decoded and validated as ztunnel's store does before the ACK; the time of a response is taken right before its ACK is written.`,
     `- Sizes ${p.sizes.map(podsLabel).join(' then ')}: at the first size istiod starts on the populated API server, the clients connect once it is ready, then ${p.changes} changes; the cluster then grows to the second size with everyone connected; istiod is restarted on the full set (time to /ready), fresh clients connect, ${p.changes} more changes.`,
     `- Changes run one at a time: the next starts ${p.gapMs} ms after every client applied the previous one (or after ${p.changeTimeoutMs / 1000} s). t0 is the machine's wall clock just before the write; the agent stamps with the same clock.`,
+    '- AuthorizationPolicies: the API server serves the AuthorizationPolicy and PeerAuthentication CRDs (`manifests/crds`, registered before istiod starts). A policy change is done when every client has applied the Authorization resource (decoded and validated with `pkg/api/authorization-codec`, its name checked against the policy, as ztunnel\'s policy handler does). For a selector policy the agent also reports the `authorizationPolicies` of the Workloads it receives, so the table below says whether and when the selected Workloads arrived listing it (watched up to 3 s after the policy). Each policy is deleted right after its measurement — timed the same way — and the next change starts only once the deletion reached every client.',
     '',
     markdownTable(['change', 'what is written (t0)', 'done when every client applied'], CHANGE_KINDS.map((k) => [
       k.label, k.notMeasurable ? `not measurable yet: ${k.notMeasurable}` : k.what, k.expect,
@@ -64,9 +68,39 @@ function changesSection(sizes: readonly SizeFigures[]): string[] {
     markdownTable(['size', 'change', 'n', 'timed out', 'p50 ms', 'p99 ms', 'max ms', 'first client p50 ms', 'bytes / client'], rows,
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']),
     '',
-    ...sizes.map((s) => `istiod's Address bytes over the ${podsLabel(s.pods)} changes ÷ clients ÷ changes: ${kib(s.metricBytesPerClientPerChange)} per client per change.`),
+    ...sizes.map((s) => `istiod's Address bytes over the ${podsLabel(s.pods)} changes ÷ clients ÷ changes: ${kib(s.metricBytesPerClientPerChange)} per client per change${s.metricAuthorizationBytesPerClient === undefined ? '' : `; Authorization bytes over those changes (policies applied and deleted): ${kib(s.metricAuthorizationBytesPerClient)} per client`}.`),
     '',
   ];
+}
+
+function latency(l: LatencySummary): string {
+  return l.count === 0 ? '–' : `${n(l.p50, 0)} / ${n(l.max, 0)}`;
+}
+
+function workloads(w: WorkloadSummary | null): string {
+  return w === null ? 'none expected' : `${w.complete}/${w.changes} changes, ${latency(w.allClients)} ms`;
+}
+
+function policySection(sizes: readonly SizeFigures[]): string[] {
+  const rows = sizes.flatMap((s) => summarizePolicyChanges(s.changes).map((p) => [
+    podsLabel(s.pods), p.label, String(p.changes), workloads(p.workloadsListed), `${p.deleted.complete}/${p.changes} changes, ${latency(p.deleted.allClients)} ms`,
+    workloads(p.workloadsUnlisted),
+  ]));
+  if (rows.length === 0) return [];
+  return [
+    '## AuthorizationPolicy changes: Workloads and deletion',
+    '',
+    'Beside the Authorization figures above: whether every client received the selected Workloads with the policy in `authorizationPolicies` (t0 → the last client, p50 / max ms over changes; a namespace-wide policy changes no Workload), and the policy\'s deletion right after (t0 just before the DELETE → every client applied the removal, and the Workloads no longer listing it).',
+    '',
+    markdownTable(['size', 'change', 'n', 'selected Workloads listing it', 'deleted → every client', 'Workloads without it after the deletion'], rows,
+      ['left', 'left', 'right', 'left', 'left', 'left']),
+    '',
+  ];
+}
+
+function notMeasurableSection(f: XdsScaleFigures): string[] {
+  if (f.notMeasurable.length === 0) return [];
+  return ['## Not measurable yet', '', ...f.notMeasurable.map((m) => `- **${m.label}**: ${m.why}.`), ''];
 }
 
 function syncSection(sizes: readonly SizeFigures[]): string[] {
@@ -166,14 +200,12 @@ export function renderXdsScaleMarkdown(f: XdsScaleFigures): string {
   const out = [
     ...goalSection(f),
     ...changesSection(f.sizes),
+    ...policySection(f.sizes),
     ...syncSection(f.sizes),
     ...growthSection(f),
     ...usageSection(f),
     ...setupSection(f),
-    '## Not measurable yet',
-    '',
-    ...f.notMeasurable.map((m) => `- **${m.label}**: ${m.why}.`),
-    '',
+    ...notMeasurableSection(f),
     ...howSection(f),
     '## Reading the figures',
     '',

@@ -70,3 +70,43 @@ test('client bytes keep the largest cumulative count per client', () => {
   b.feed(applied(1, 3, { bytes: 40 }));
   assert.deepEqual(b.snapshot(), [70, 50]);
 });
+
+test('a policy change is done when every client applied the Authorization; the selected Workloads are reported beside it', () => {
+  const tracker = new ChangeTracker({
+    id: 4, kind: ChangeKind.SelectorPolicyApplied, t0: 1000, type: 'Authorization', updated: ['ns/p'], removed: [],
+    workloadPolicies: { workloads: ['w1', 'w2'], policy: 'ns/p', listed: true }, detail: 'ns/p: 2 pods',
+  }, [0, 0]);
+  tracker.feed(applied(0, 1100, { names: ['ns/p'] })); // an Address named like the policy: not it
+  tracker.feed(applied(0, 1110, { type: 'Authorization', names: ['ns/p'], bytes: 90 }));
+  tracker.feed(applied(1, 1120, { type: 'Authorization', names: ['ns/p'], bytes: 95 }));
+  assert.equal(tracker.done(), true);
+  assert.equal(tracker.workloadsDone(), false);
+  tracker.feed(applied(0, 1130, { names: ['w1', 'w2'], policies: { w1: ['ns/p'], w2: ['ns/p'] } }));
+  tracker.feed(applied(1, 1140, { names: ['w1', 'w2'], policies: { w1: ['ns/p'], w2: [] } })); // w2 does not list it yet
+  assert.equal(tracker.workloadsDone(), false);
+  tracker.feed(applied(1, 1150, { names: ['w2'], policies: { w2: ['ns/other', 'ns/p'] } }));
+  assert.equal(tracker.workloadsDone(), true);
+  const r = tracker.result();
+  assert.equal(r.allClientsMs, 120);
+  assert.equal(r.firstClientMs, 110);
+  assert.equal(r.bytesPerClient, 92.5);
+  assert.equal(r.detail, 'ns/p: 2 pods');
+  assert.deepEqual(r.workloadPolicies, { workloads: 2, listed: true, clientsDone: 2, allClientsMs: 150 });
+});
+
+test('a policy deletion is done on the removal; Workloads count once they no longer list it', () => {
+  const tracker = new ChangeTracker({
+    id: 4, kind: ChangeKind.SelectorPolicyApplied, t0: 0, type: 'Authorization', updated: [], removed: ['ns/p'],
+    workloadPolicies: { workloads: ['w1'], policy: 'ns/p', listed: false },
+  }, [0]);
+  tracker.feed(applied(0, 5, { names: ['w1'], policies: { w1: ['ns/p'] } }));
+  tracker.feed(applied(0, 6, { type: 'Authorization', removed: ['ns/p'] }));
+  assert.equal(tracker.done(), true);
+  assert.equal(tracker.result().workloadPolicies?.allClientsMs, null);
+  tracker.feed(applied(0, 9, { names: ['w1'], policies: { w1: [] } }));
+  assert.equal(tracker.result().workloadPolicies?.allClientsMs, 9);
+  // A namespace-wide policy expects no Workloads at all.
+  const ns = new ChangeTracker({ id: 5, kind: ChangeKind.PolicyApplied, t0: 0, type: 'Authorization', updated: ['ns/q'], removed: [] }, [0]);
+  assert.equal(ns.workloadsDone(), true);
+  assert.equal(ns.result().workloadPolicies, undefined);
+});

@@ -1,8 +1,9 @@
 // Scenario `xds-scale`: istiod against an API server holding 1 000 and then 10 000 ambient pods
 // (objects only, no processes), with 20 simulated ztunnel xDS clients. Measures istiod's time to
-// /ready, the clients' initial sync, single changes (pod added, pod deleted, Service added) from
-// the write to the last client's ACK (p50/p99 over changes), istiod's CPU and RSS per phase and
-// the bytes each client receives; optionally a V8 CPU profile of istiod.
+// /ready, the clients' initial sync, single changes (pod added, pod deleted, Service added,
+// AuthorizationPolicy applied namespace-wide or by selector) from the write to the last client's
+// ACK (p50/p99 over changes), istiod's CPU and RSS per phase and the bytes each client receives;
+// optionally a V8 CPU profile of istiod.
 
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -99,7 +100,10 @@ async function run(ctx: ScenarioContext): Promise<ScenarioReport> {
     ...(profiles ? { profiles } : {}),
   };
   return {
-    settings: { ...plan, cpuProfile: profileRoot !== undefined, debounce: { afterMs: 100, maxMs: 1000 }, decodeAddresses: true },
+    settings: {
+      ...plan, cpuProfile: profileRoot !== undefined, debounce: { afterMs: 100, maxMs: 1000 }, decodeAddresses: true, decodeAuthorizations: true,
+      changeKinds: CHANGE_KINDS.filter((k) => k.notMeasurable === undefined).map((k) => k.kind),
+    },
     figures,
     markdown: renderXdsScaleMarkdown(figures),
     chart: {
