@@ -167,7 +167,11 @@ export async function build(config: ZtunnelConfig, opts: BuildOptions = {}): Pro
 
     if (config.capture === 'tproxy') {
       const running = await startCapture({
-        settings: { nodeName: config.nodeName, ports: { outbound: config.ports.outbound, inboundPlaintext: config.ports.inboundPlaintext, inbound: config.ports.inbound } },
+        settings: {
+          nodeName: config.nodeName,
+          ports: { outbound: config.ports.outbound, inboundPlaintext: config.ports.inboundPlaintext, inbound: config.ports.inbound },
+          hostSources: config.hostProbeSources,
+        },
         state,
         logger,
       });

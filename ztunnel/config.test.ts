@@ -31,6 +31,7 @@ test('defaults follow Istio\'s ztunnel', () => {
   assert.equal(c.rootCertPath, '/var/run/secrets/istio/root-cert.pem');
   assert.equal(c.tokenPath, '/var/run/secrets/tokens/istio-token');
   assert.equal(c.capture, 'tproxy');
+  assert.equal(c.hostProbeSources, 'default-gateway');
   assert.equal(c.listenHost, '0.0.0.0');
   assert.deepEqual(c.ports, { outbound: 15001, inboundPlaintext: 15006, inbound: 15008 });
   assert.equal(c.hbonePort, 15008);
@@ -125,4 +126,14 @@ test('duration, dial and listen address parsers', () => {
   for (const badValue of ['istiod', 'istiod:0', ':15012', 'a b:1', 'host:1:2']) assert.equal(parseDialAddress(badValue), undefined, badValue);
   assert.deepEqual(parseListenAddress('localhost:15000'), { host: 'localhost', port: 15000 });
   for (const badValue of ['example.com:1', '127.0.0.1', '127.0.0.1:65536']) assert.equal(parseListenAddress(badValue), undefined, badValue);
+});
+
+test('HOST_PROBE_SOURCES: default-gateway, none, or IPv4 addresses/CIDRs; anything else is reported', () => {
+  assert.equal(loadConfig({ ...base, HOST_PROBE_SOURCES: 'Default-Gateway' }).hostProbeSources, 'default-gateway');
+  assert.deepEqual(loadConfig({ ...base, HOST_PROBE_SOURCES: 'none' }).hostProbeSources, []);
+  const list = loadConfig({ ...base, HOST_PROBE_SOURCES: '198.18.0.1, 198.18.128.9/24,198.18.0.1/32' }).hostProbeSources;
+  assert.deepEqual(list, ['198.18.0.1/32', '198.18.128.0/24']);
+  assert.ok(Object.isFrozen(list));
+  assert.match(problemsOf({ ...base, HOST_PROBE_SOURCES: '198.18.0.1,fd00::1' }), /HOST_PROBE_SOURCES="198\.18\.0\.1,fd00::1": "fd00::1" is not an IPv4 address or CIDR/);
+  assert.match(problemsOf({ ...base, HOST_PROBE_SOURCES: '198.18.0.0/33' }), /HOST_PROBE_SOURCES=.*is not an IPv4 address or CIDR/);
 });

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { ErrorCode, MeshError } from '../pkg/errors/mesh-error';
 import { trustDomainProblem } from '../pkg/identity/spiffe';
+import { normalizeIpv4Cidr, type HostSources } from './capture/host-sources';
 import { formatHostPort, parseBoolean, parseDialAddress, parseDurationMs, parseListenAddress, parsePort, type HostPort } from './config-parse';
 
 export type CaptureMode = 'tproxy' | 'none';
@@ -27,6 +28,11 @@ export interface ZtunnelConfig {
   readonly rootCertPath: string;
   readonly tokenPath: string;
   readonly capture: CaptureMode;
+  /**
+   * Connections the node's host opens to pods (kubelet probes) that capture leaves alone
+   * (HOST_PROBE_SOURCES): `default-gateway` (read at run time), a list of IPv4 CIDRs, or [] (none).
+   */
+  readonly hostProbeSources: HostSources;
   /** Host the capture listeners bind. */
   readonly listenHost: string;
   readonly ports: {
@@ -58,6 +64,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   rootCertPath: '/var/run/secrets/istio/root-cert.pem',
   tokenPath: '/var/run/secrets/tokens/istio-token',
   capture: 'tproxy',
+  hostProbeSources: 'default-gateway',
   listenHost: '0.0.0.0',
   outboundPort: 15001,
   inboundPlaintextPort: 15006,
@@ -147,6 +154,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
   const captureRaw = read('CAPTURE') ?? CONFIG_DEFAULTS.capture;
   const capture = captureRaw.toLowerCase();
   if (capture !== 'tproxy' && capture !== 'none') bad('CAPTURE', captureRaw, 'expected "tproxy" (node-level capture) or "none" (no rules, plain sockets)');
+  const hostProbeSources = parseHostSources(read('HOST_PROBE_SOURCES') ?? CONFIG_DEFAULTS.hostProbeSources, bad);
   const listenHost = text('LISTEN_HOST', CONFIG_DEFAULTS.listenHost, (v) => (isIP(v) ? undefined : 'not an IP address'));
 
   const outbound = port('OUTBOUND_PORT', CONFIG_DEFAULTS.outboundPort);
@@ -191,6 +199,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
     rootCertPath,
     tokenPath,
     capture: capture as CaptureMode,
+    hostProbeSources,
     listenHost,
     ports: Object.freeze({ outbound, inboundPlaintext, inbound, ...(socks5On ? { socks5: socks5Port } : {}) }),
     hbonePort,
@@ -201,4 +210,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
     drainTimeoutMs,
     connectTimeoutMs,
   });
+}
+
+/** HOST_PROBE_SOURCES: `default-gateway`, `none`, or comma-separated IPv4 addresses/CIDRs. */
+function parseHostSources(raw: string, bad: (name: string, value: string, why: string) => void): HostSources {
+  const lower = raw.toLowerCase();
+  if (lower === 'default-gateway') return 'default-gateway';
+  if (lower === 'none') return Object.freeze([]);
+  const cidrs: string[] = [];
+  for (const entry of raw.split(',').map((e) => e.trim())) {
+    const cidr = normalizeIpv4Cidr(entry);
+    if (cidr === undefined) {
+      bad('HOST_PROBE_SOURCES', raw, `${JSON.stringify(entry)} is not an IPv4 address or CIDR (expected "default-gateway", "none" or e.g. "198.18.0.1,198.18.0.0/24")`);
+      return Object.freeze([]);
+    }
+    if (!cidrs.includes(cidr)) cidrs.push(cidr);
+  }
+  return Object.freeze(cidrs);
 }

@@ -1,10 +1,9 @@
 // Byte splicing between two duplex streams (a tunnel stream and a TCP socket, or two of either):
 // back-pressure via pipe, half-close carried end to end (a FIN on one side ends only the other
-// side's writable), an abnormal end on either side resets the other (RST_STREAM CANCEL for an
+// side's writable), an abnormal end on either side resets the other (RST_STREAM for an
 // HTTP/2 stream, TCP RST for a socket), idle and half-closed-idle reaping, and byte counts.
 // Net sockets given to splice must be created with `allowHalfOpen: true`.
 
-import { constants as h2 } from 'node:http2';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -34,12 +33,16 @@ function isHttp2Stream(stream: Duplex): stream is Duplex & ResettableStream {
   return 'rstCode' in stream && typeof (stream as Partial<ResettableStream>).close === 'function' && 'session' in stream;
 }
 
-/** Tears a stream down abruptly: RST_STREAM CANCEL for HTTP/2, TCP RST for a socket. */
+const ignore = (): void => undefined;
+
+/** Tears a stream down abruptly: RST_STREAM for HTTP/2, TCP RST for a socket. */
 export function abortDuplex(stream: Duplex): void {
   if (stream.destroyed) return;
   if (isHttp2Stream(stream)) {
-    if (!stream.closed) stream.close(h2.NGHTTP2_CANCEL);
-    stream.destroy();
+    // close(code) on a stream whose write side is open sends END_STREAM first, so the peer would
+    // see a clean end; destroying it with an error sends RST_STREAM (INTERNAL_ERROR) alone.
+    stream.on('error', ignore);
+    stream.destroy(new Error('HBONE stream aborted'));
     return;
   }
   if (stream instanceof Socket) {

@@ -1,6 +1,6 @@
 // The capture loop against an in-memory iptables/ip: rebuild at start over leftovers, following
 // the state store (coalesced, one apply at a time), drift repair, retries after failures, and
-// removal of everything at shutdown.
+// removal of everything at shutdown, and the node's host (its default gateway) left uncaptured.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,4 +167,44 @@ test('shutdown before the first apply worked rejects ready and still cleans up',
   await capture.shutdown();
   await assert.rejects(capture.ready, /stopped before its rules were applied/);
   assert.deepEqual(await installedLeftovers(system), []);
+});
+
+test('host probes: the default gateway is read at each apply and its connections are left alone', async () => {
+  const system = new FakeSystem();
+  const state = new FakeState();
+  state.set([ambientWorkload(A, NODE)]);
+  const logger = memoryLogger();
+  const capture = startCapture({ settings: { ...SETTINGS, hostSources: 'default-gateway' }, state, logger }, { system, ...OPTIONS });
+  await capture.ready;
+  const prerouting = async (): Promise<readonly string[]> => parseIptablesSave(await system.iptablesSave()).mangle!.get('ZTUNNEL-PRERT')!;
+  assert.ok((await prerouting()).includes('-A ZTUNNEL-PRERT -p tcp -m conntrack --ctorigsrc 198.18.0.1 -j RETURN'));
+  assert.ok(logger.lines.includes("info capture: connections the node's host opens to pods (kubelet probes) are not captured: from 198.18.0.1/32"));
+
+  // The gateway moves: the next apply follows it.
+  system.defaultRoute = 'default via 198.18.128.1 dev eth0 \n';
+  state.set([ambientWorkload(A, NODE), ambientWorkload(B, NODE)]);
+  await until('the new gateway', () => capture.status().pods.length === 2);
+  const rules = await prerouting();
+  assert.ok(rules.includes('-A ZTUNNEL-PRERT -p tcp -m conntrack --ctorigsrc 198.18.128.1 -j RETURN'));
+  assert.ok(!rules.some((r) => r.includes('198.18.0.1')));
+
+  // No readable default route: pods are still captured, with a warning; host probes are captured too.
+  system.defaultRoute = undefined;
+  state.set([ambientWorkload(A, NODE)]);
+  await until('the pod removal', () => capture.status().pods.length === 1);
+  assert.ok(!(await prerouting()).some((r) => r.includes('conntrack')));
+  assert.ok(logger.lines.some((l) => l.startsWith('warn capture: cannot read the default gateway, so host probes are captured')));
+  assert.equal(capture.status().lastError, undefined);
+  await capture.shutdown();
+  assert.deepEqual(await installedLeftovers(system), []);
+});
+
+test('host probes: a fixed list of sources is used as given', async () => {
+  const system = new FakeSystem();
+  system.defaultRoute = undefined; // never read
+  const state = new FakeState();
+  const capture = startCapture({ settings: { ...SETTINGS, hostSources: ['198.18.0.0/24'] }, state, logger: memoryLogger() }, { system, ...OPTIONS });
+  await capture.ready;
+  assert.ok(parseIptablesSave(await system.iptablesSave()).mangle!.get('ZTUNNEL-PRERT')!.includes('-A ZTUNNEL-PRERT -p tcp -m conntrack --ctorigsrc 198.18.0.0/24 -j RETURN'));
+  await capture.shutdown();
 });

@@ -1,17 +1,19 @@
 // ztunnel's traffic capture (DESIGN §5): keeps the node's TPROXY rules in step with the ambient
 // pods on this node. Rebuilds everything at start (removing what an earlier run left), follows the
 // state store with a short coalescing delay, re-checks periodically (another agent may have moved
-// our nat jump below its own), applies one change at a time, retries failures with backoff, and
-// removes everything at shutdown.
+// our nat jump below its own; the default gateway may have changed), applies one change at a time,
+// retries failures with backoff, and removes everything at shutdown.
 
 import { isIPv4 } from 'node:net';
 import { describeError, ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
 import { applyRules, commandSystem, removeRules, type CaptureSystem } from './apply';
+import { parseDefaultGateways } from './host-sources';
 import { capturedAddresses, renderCaptureRules } from './rules';
 import type { CaptureDeps, CaptureStatus, RunningCapture } from './types';
 
 export { commandSystem, installedLeftovers, type CaptureSystem } from './apply';
 export { renderRestoreText } from './iptables-plan';
+export { normalizeIpv4Cidr, parseDefaultGateways, type HostSources } from './host-sources';
 export { CAPTURE_MARK, CaptureChain, ROUTE_TABLE, RULE_PRIORITY, SOCKET_MARK, TPROXY_IP, capturedAddresses, renderCaptureRules } from './rules';
 
 export interface CaptureOptions {
@@ -52,6 +54,8 @@ class CaptureLoop implements RunningCapture {
   private retryAt = 0;
   private current: CaptureStatus = { pods: [], appliedVersion: -1 };
   private readonly reportedSkips = new Set<string>();
+  private hostSourcesShown: string | undefined;
+  private gatewayWarning: string | undefined;
 
   constructor(private readonly deps: CaptureDeps, options: CaptureOptions) {
     this.system = options.system ?? commandSystem();
@@ -144,7 +148,8 @@ class CaptureLoop implements RunningCapture {
     const version = state.version;
     try {
       const addresses = capturedAddresses(state.workloadsOnNode(settings.nodeName), settings.nodeName);
-      const want = renderCaptureRules(settings, addresses, this.system.nodeAddresses());
+      const want = renderCaptureRules(settings, addresses, this.system.nodeAddresses(), await this.hostSources());
+      this.reportHostSources(want.hostSources);
       for (const s of want.skipped) {
         if (this.reportedSkips.has(s.address)) continue;
         this.reportedSkips.add(s.address);
@@ -175,6 +180,34 @@ class CaptureLoop implements RunningCapture {
       logger.error(`capture: applying rules failed (attempt ${this.failures}, retry in ${delay} ms): ${message}`);
       this.retryAt = Date.now() + delay;
     }
+  }
+
+  /** The host's source addresses as configured, or the default gateway(s) of this namespace now. */
+  private async hostSources(): Promise<readonly string[]> {
+    const setting = this.deps.settings.hostSources;
+    if (setting === undefined) return [];
+    if (setting !== 'default-gateway') return setting;
+    try {
+      const gateways = parseDefaultGateways(await this.system.ip(['-4', 'route', 'show', 'default']));
+      this.gatewayWarning = undefined;
+      return gateways;
+    } catch (e) {
+      // Without a default route there is no host to exempt; capture itself must not stop.
+      const message = `capture: cannot read the default gateway, so host probes are captured: ${describeError(e)}`;
+      if (this.gatewayWarning !== message) this.deps.logger.warn(message);
+      this.gatewayWarning = message;
+      return [];
+    }
+  }
+
+  /** One log line whenever the exempted host sources change. */
+  private reportHostSources(sources: readonly string[]): void {
+    const joined = sources.join(', ');
+    if (joined === (this.hostSourcesShown ?? '')) return;
+    this.hostSourcesShown = joined;
+    this.deps.logger.info(
+      joined ? `capture: connections the node's host opens to pods (kubelet probes) are not captured: from ${joined}` : 'capture: no host probe sources; every connection to a pod is captured',
+    );
   }
 
   private settleReady(error?: Error): void {

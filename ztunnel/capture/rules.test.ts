@@ -1,11 +1,13 @@
-// The rendered capture rule set: the exact rules (golden), which workloads are captured, and the
-// addresses and settings that are refused.
+// The rendered capture rule set: the exact rules (golden), which workloads are captured, the
+// connections of the node's host (kubelet probes) left alone, and the addresses and settings that
+// are refused.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Workload } from '../../pkg/api/workload-types';
 import { isMeshError } from '../../pkg/errors/mesh-error';
 import { renderRestoreText } from './iptables-plan';
+import { normalizeIpv4Cidr, parseDefaultGateways } from './host-sources';
 import { capturedAddresses, renderCaptureRules } from './rules';
 
 const SETTINGS = { nodeName: 'node-1', ports: { outbound: 15001, inboundPlaintext: 15006, inbound: 15008 } };
@@ -92,4 +94,41 @@ test('captured addresses: HBONE workloads on this node only', () => {
     workload('d', 'node-1', 'HBONE', ['198.18.1.11', 'fd00::11']),
   ];
   assert.deepEqual(capturedAddresses(workloads, 'node-1'), ['198.18.1.9', '198.18.1.11', 'fd00::11']);
+});
+
+test('connections the node\'s host opens are left alone in both directions, before any pod rule', () => {
+  const rules = renderCaptureRules(SETTINGS, ['198.18.1.9'], [], ['198.18.0.1', '198.18.0.1/32', '198.18.0.77/24', 'fd00::1', 'gateway']);
+  assert.deepEqual(rules.hostSources, ['198.18.0.0/24', '198.18.0.1/32']);
+  assert.deepEqual(rules.skipped.map((s) => s.address), ['fd00::1', 'gateway']);
+  assert.match(rules.skipped[0]!.reason, /host probe source/);
+  // The conntrack original source matches the probe and the pod's replies to it; a pod's own
+  // connection to the host (original source: the pod) still reaches the outbound chain.
+  assert.deepEqual(rules.tables.mangle.chains[0]!.rules, [
+    '-A ZTUNNEL-PRERT -i lo -j RETURN',
+    '-A ZTUNNEL-PRERT -m connmark --mark 0x100/0x100 -j MARK --set-xmark 0x100/0x100',
+    '-A ZTUNNEL-PRERT -p tcp -m socket --transparent -j MARK --set-xmark 0x100/0x100',
+    '-A ZTUNNEL-PRERT -m mark --mark 0x100/0x100 -j RETURN',
+    // As iptables-save prints them: a /32 without its length.
+    '-A ZTUNNEL-PRERT -p tcp -m conntrack --ctorigsrc 198.18.0.0/24 -j RETURN',
+    '-A ZTUNNEL-PRERT -p tcp -m conntrack --ctorigsrc 198.18.0.1 -j RETURN',
+    '-A ZTUNNEL-PRERT -p tcp -j ZTUNNEL-OUTBOUND',
+    '-A ZTUNNEL-PRERT -p tcp -j ZTUNNEL-INBOUND',
+  ]);
+  // Without host sources the rule set is the one above minus those lines.
+  assert.deepEqual(renderCaptureRules(SETTINGS, ['198.18.1.9']).tables.mangle.chains[0]!.rules.filter((r) => r.includes('conntrack')), []);
+});
+
+test('default gateways are read from `ip -4 route show default`, ECMP next hops included', () => {
+  assert.deepEqual(parseDefaultGateways('default via 198.18.0.1 dev eth0 \n'), ['198.18.0.1']);
+  assert.deepEqual(parseDefaultGateways('default via 198.18.128.1 dev eth0 proto dhcp src 198.18.128.11 metric 100\n'), ['198.18.128.1']);
+  assert.deepEqual(parseDefaultGateways('default proto static metric 20\n\tnexthop via 198.18.0.1 dev eth0 weight 1\n\tnexthop via 198.18.0.2 dev eth1 weight 1\n'), ['198.18.0.1', '198.18.0.2']);
+  assert.deepEqual(parseDefaultGateways('default dev wg0 scope link\n'), []);
+  assert.deepEqual(parseDefaultGateways(''), []);
+});
+
+test('host source CIDRs are normalised the way iptables prints them', () => {
+  assert.equal(normalizeIpv4Cidr('198.18.0.1'), '198.18.0.1/32');
+  assert.equal(normalizeIpv4Cidr(' 198.18.5.200/16 '), '198.18.0.0/16');
+  assert.equal(normalizeIpv4Cidr('198.18.0.1/0'), '0.0.0.0/0');
+  for (const bad of ['198.18.0.1/33', '198.18.0', 'fd00::1', '198.18.0.1/', '198.18.0.256', '']) assert.equal(normalizeIpv4Cidr(bad), undefined, bad);
 });

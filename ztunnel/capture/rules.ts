@@ -1,12 +1,14 @@
 // The capture rule set as data (pure): from the settings and this node's ambient pod IPs, the
 // iptables chains of the mangle and nat tables (TPROXY to ztunnel's listeners, local delivery of
 // packets owned by ztunnel's transparent sockets, no Service DNAT for captured packets), the
-// policy-routing rule and route that deliver marked packets locally. The restore input is made from
-// this in iptables-plan.ts. Direct per-IP rules (no ipset: it is not on every machine).
+// policy-routing rule and route that deliver marked packets locally, and the connections of the
+// node's host (kubelet probes) left alone. The restore input is made from this in
+// iptables-plan.ts. Direct per-IP rules (no ipset: it is not on every machine).
 
 import { isIPv4 } from 'node:net';
 import type { Workload } from '../../pkg/api/workload-types';
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
+import { normalizeIpv4Cidr } from './host-sources';
 import { CAPTURE_MARK, SOCKET_MARK_MATCH } from './marks';
 import type { CaptureSettings } from './types';
 
@@ -60,6 +62,8 @@ export interface CaptureRuleSet {
   readonly pods: readonly string[];
   /** Addresses not captured (IPv6, or an address of the node itself) with the reason. */
   readonly skipped: readonly { readonly address: string; readonly reason: string }[];
+  /** Sources (CIDRs as iptables prints them) whose connections to pods are not captured. */
+  readonly hostSources: readonly string[];
   readonly tables: Readonly<Record<CaptureTable, TableSpec>>;
   /** `ip -4 rule add <ipRule>` */
   readonly ipRule: readonly string[];
@@ -93,8 +97,15 @@ export function capturedAddresses(workloads: readonly Workload[], nodeName: stri
 /**
  * Renders the rule set for these pod addresses. `nodeAddresses` (the node's own IPs) are never
  * captured: a host-network workload would otherwise pull all of the node's TCP into ztunnel.
+ * Connections opened from `hostSources` (resolved IPv4 addresses/CIDRs; see host-sources.ts) are
+ * left alone in both directions; an entry that is not an IPv4 address or CIDR is skipped.
  */
-export function renderCaptureRules(settings: CaptureSettings, podAddresses: Iterable<string>, nodeAddresses: Iterable<string> = []): CaptureRuleSet {
+export function renderCaptureRules(
+  settings: CaptureSettings,
+  podAddresses: Iterable<string>,
+  nodeAddresses: Iterable<string> = [],
+  hostSources: Iterable<string> = [],
+): CaptureRuleSet {
   const { outbound, inboundPlaintext, inbound } = settings.ports;
   checkPort(outbound, 'outbound');
   checkPort(inboundPlaintext, 'inbound plaintext');
@@ -108,6 +119,13 @@ export function renderCaptureRules(settings: CaptureSettings, podAddresses: Iter
     else pods.add(address);
   }
   const sorted = [...pods].sort((a, b) => ipv4Number(a) - ipv4Number(b));
+  const sources = new Set<string>();
+  for (const source of hostSources) {
+    const cidr = normalizeIpv4Cidr(source);
+    if (cidr === undefined) skipped.push({ address: source, reason: 'not an IPv4 address or CIDR (host probe source)' });
+    else sources.add(cidr);
+  }
+  const hostCidrs = [...sources].sort();
   const tproxy = (port: number) => `-j TPROXY --on-port ${port} --on-ip ${TPROXY_IP} --tproxy-mark ${CAPTURE_MARK}`;
   const C = CaptureChain;
   const mangle: TableSpec = {
@@ -130,6 +148,12 @@ export function renderCaptureRules(settings: CaptureSettings, podAddresses: Iter
           `-A ${C.prerouting} -m connmark --mark ${CAPTURE_MARK} -j MARK --set-xmark ${CAPTURE_MARK}`,
           `-A ${C.prerouting} -p tcp -m socket --transparent -j MARK --set-xmark ${CAPTURE_MARK}`,
           `-A ${C.prerouting} -m mark --mark ${CAPTURE_MARK} -j RETURN`,
+          // (e) Connections the node's host opened (kubelet probes; conntrack's original source),
+          // both directions: the probe is not TPROXY'd to 15006 (where STRICT mTLS would refuse it)
+          // and the pod's replies are not taken for new outbound connections. Pods' own
+          // connections to these addresses have the pod as original source and stay captured.
+          // (iptables-save prints a /32 here without its length.)
+          ...hostCidrs.map((cidr) => `-A ${C.prerouting} -p tcp -m conntrack --ctorigsrc ${cidr.replace(/\/32$/, '')} -j RETURN`),
           // (b) before (c): an ambient pod talking to an ambient pod on this node is outbound first.
           `-A ${C.prerouting} -p tcp -j ${C.outbound}`,
           `-A ${C.prerouting} -p tcp -j ${C.inbound}`,
@@ -166,6 +190,7 @@ export function renderCaptureRules(settings: CaptureSettings, podAddresses: Iter
   return {
     pods: sorted,
     skipped,
+    hostSources: hostCidrs,
     tables: { mangle, nat },
     ipRule: ['pref', String(RULE_PRIORITY), 'fwmark', CAPTURE_MARK, 'lookup', String(ROUTE_TABLE)],
     ipRuleShown: `from all fwmark ${CAPTURE_MARK} lookup ${ROUTE_TABLE}`,

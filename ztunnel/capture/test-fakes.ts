@@ -20,6 +20,8 @@ export class FakeSystem implements CaptureSystem {
   /** The next this many restores fail (nothing applied). */
   failRestores = 0;
   restoreDelayMs = 0;
+  /** What `ip -4 route show default` prints; undefined: the command fails. */
+  defaultRoute: string | undefined = 'default via 198.18.0.1 dev eth0 \n';
   inFlight = 0;
   maxConcurrent = 0;
 
@@ -100,6 +102,10 @@ export class FakeSystem implements CaptureSystem {
       if (i < 0) throw new Error('RTNETLINK answers: No such file or directory');
       this.ipRules.splice(i, 1);
       return '';
+    }
+    if (a === '-4 route show default') {
+      if (this.defaultRoute === undefined) throw new Error("capture: 'ip -4 route show default' failed: Cannot open netlink socket");
+      return this.defaultRoute;
     }
     if ((m = /^-4 route show table (\d+)$/.exec(a))) {
       const routes = this.routes.get(m[1]!) ?? [];

@@ -4,10 +4,17 @@
 
 import type { Logger } from '../../pkg/log/logger';
 import type { StateView } from '../state/types';
+import type { HostSources } from './host-sources';
 
 export interface CaptureSettings {
   readonly nodeName: string;
   readonly ports: { readonly outbound: number; readonly inboundPlaintext: number; readonly inbound: number };
+  /**
+   * Connections the node's host opens to pods (the kubelet's probes) are not captured: from the
+   * default gateway(s) of ztunnel's network namespace, read at each apply, or from a fixed list of
+   * IPv4 addresses/CIDRs. Default (undefined): none. See host-sources.ts.
+   */
+  readonly hostSources?: HostSources;
 }
 
 export interface CaptureStatus {

@@ -20,7 +20,21 @@ export interface AuthorizationRequest {
   readonly destinationPort: number;
 }
 
-export type AuthorizationDecision = { readonly allow: true } | { readonly allow: false; readonly reason: string };
+/** A dry-run policy would have denied an allowed connection. */
+export interface DryRunDenial {
+  /** `ns/name` of the dry-run policy that decided, when one did (not for "no dry-run ALLOW matched"). */
+  readonly policy?: string;
+  readonly reason: string;
+}
+
+/**
+ * The verdict on one connection. `policy` is the `ns/name` of the deciding policy when one
+ * decided: the ALLOW policy that matched, the DENY policy that matched, or the referenced policy
+ * whose absence denied (none when no policy applies or no ALLOW matched).
+ */
+export type AuthorizationDecision =
+  | { readonly allow: true; readonly policy?: string; readonly dryRunDeny?: DryRunDenial }
+  | { readonly allow: false; readonly reason: string; readonly policy?: string };
 
 export type Authorizer = (request: AuthorizationRequest) => AuthorizationDecision;
 
@@ -45,8 +59,12 @@ export function policyAuthorizer(
       destinationIp: request.destinationAddress,
       destinationPort: request.destinationPort,
     });
-    if (decision.dryRunWouldDeny && onDryRunDeny) onDryRunDeny(request, decision.dryRunWouldDeny.policy, decision.dryRunWouldDeny.reason);
-    if (decision.allowed) return ALLOW;
-    return { allow: false, reason: decision.policy ? `${decision.reason} (policy ${decision.policy})` : decision.reason };
+    const { policy, dryRunWouldDeny } = decision;
+    if (dryRunWouldDeny && onDryRunDeny) onDryRunDeny(request, dryRunWouldDeny.policy, dryRunWouldDeny.reason);
+    if (!decision.allowed) {
+      return policy === undefined ? { allow: false, reason: decision.reason } : { allow: false, reason: `${decision.reason} (policy ${policy})`, policy };
+    }
+    if (policy === undefined && !dryRunWouldDeny) return ALLOW;
+    return { allow: true, ...(policy !== undefined ? { policy } : {}), ...(dryRunWouldDeny ? { dryRunDeny: dryRunWouldDeny } : {}) };
   };
 }

@@ -1,9 +1,12 @@
 // The proxies' open connections: counts per direction (stats), an abort signal per connection
-// (set when the client goes away or the drain deadline passes), and the drain on shutdown —
-// wait for open connections up to a deadline, then abort their setup and tear their streams down.
+// (set when the client goes away, the drain deadline passes or a policy re-check denies it; the
+// streams are reset), what an inbound connection was admitted as and its telemetry records (for
+// re-checks), and the drain on shutdown — wait for open connections up to a deadline, then abort
+// their setup and tear their streams down.
 
 import type { Duplex } from 'node:stream';
 import { abortDuplex } from '../../pkg/hbone/splice';
+import type { ConnectionRecord } from '../telemetry/tcp-metrics';
 import type { AuthorizationRequest } from './authorize';
 
 export type TrackedDirection = 'outbound' | 'inbound';
@@ -13,30 +16,45 @@ const AFTER_DEADLINE_WAIT_MS = 1_000;
 
 export class TrackedConnection {
   private readonly controller = new AbortController();
-  private readonly streams = new Set<Duplex>();
+  private readonly streams = new Map<Duplex, (stream: Duplex) => void>();
   private finished = false;
   private splicing = false;
   private admittedAs: AuthorizationRequest | undefined;
+  private admittedRecords: readonly ConnectionRecord[] = [];
 
   constructor(
     readonly direction: TrackedDirection,
     private readonly onDone: (conn: TrackedConnection) => void,
   ) {}
 
-  /** Aborted when the connection must stop (client gone, shutdown deadline). */
+  /** Aborted when the connection must stop (client gone, shutdown deadline, a policy re-check); the reason says why. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
-  /** A stream to tear down if the connection is aborted. */
-  add(stream: Duplex): void {
-    if (this.controller.signal.aborted) abortDuplex(stream);
-    else this.streams.add(stream);
+  /** A stream to tear down if the connection is aborted (with `abort`, by default a reset). */
+  add(stream: Duplex, abort: (stream: Duplex) => void = abortDuplex): void {
+    if (this.controller.signal.aborted) abort(stream);
+    else this.streams.set(stream, abort);
   }
 
-  /** The inbound connection was admitted by authorization as `request` (re-checked when policy changes). */
-  admitted(request: AuthorizationRequest): void {
+  /**
+   * The inbound connection was admitted by authorization as `request` (re-checked when policy
+   * changes); `records` are its telemetry records, told if a re-check closes it.
+   */
+  admitted(request: AuthorizationRequest, records: readonly ConnectionRecord[]): void {
     this.admittedAs = request;
+    this.admittedRecords = records;
+  }
+
+  /** A re-check allowed the connection again, now as `request`. */
+  reauthorized(request: AuthorizationRequest): void {
+    this.admittedAs = request;
+  }
+
+  /** The telemetry records of an admitted connection. */
+  get records(): readonly ConnectionRecord[] {
+    return this.admittedRecords;
   }
 
   /** What the connection was admitted as, for inbound connections past authorization. */
@@ -57,7 +75,7 @@ export class TrackedConnection {
   abort(reason: string): void {
     if (this.controller.signal.aborted) return;
     this.controller.abort(new Error(reason));
-    for (const stream of this.streams) abortDuplex(stream);
+    for (const [stream, tearDown] of this.streams) tearDown(stream);
   }
 
   /** The handler is finished with this connection (idempotent). */
@@ -65,6 +83,7 @@ export class TrackedConnection {
     if (this.finished) return;
     this.finished = true;
     this.streams.clear();
+    this.admittedRecords = [];
     this.onDone(this);
   }
 }

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { describeError } from '../../pkg/errors/mesh-error';
 import { formatAuthority } from '../../pkg/hbone/authority';
 import type { HbonePool } from '../../pkg/hbone/pool';
+import type { AuthorizationMetrics } from '../telemetry/authz-metrics';
 import type { TcpTelemetry } from '../telemetry/tcp-metrics';
 import type { Authorizer } from './authorize';
 import type { ConnectionTracker } from './connection-tracker';
@@ -27,6 +28,7 @@ export interface ProxyContext {
   readonly pool: HbonePool;
   readonly authorize: Authorizer;
   readonly telemetry: TcpTelemetry;
+  readonly authzMetrics: AuthorizationMetrics;
   readonly tracker: ConnectionTracker;
   readonly random: () => number;
 }
@@ -67,6 +69,11 @@ export async function connectTarget(ctx: ProxyContext, target: Destination, sour
   });
   socket.on('error', noop);
   return socket;
+}
+
+/** Why a connection ended abnormally: the reason it was aborted with (re-check, shutdown), else `fallback`. */
+export function abortReason(signal: AbortSignal, fallback: string): string {
+  return signal.aborted ? describeError(signal.reason) : fallback;
 }
 
 /** A handler failure that escaped: one log line, the client reset. Never throws. */

@@ -7,7 +7,8 @@ import type { Socket } from 'node:net';
 import { describeError } from '../../pkg/errors/mesh-error';
 import { unmapIpv4 } from '../../pkg/hbone/authority';
 import { RESPONSE_FLAGS, tcpLabels, workloadMeta } from '../telemetry/labels';
-import { addressText, connectTarget, handlerCrashed, noop, resetSocket, type Destination, type ProxyContext } from './context';
+import { admitConnection } from './admission';
+import { abortReason, addressText, connectTarget, handlerCrashed, noop, resetSocket, type Destination, type ProxyContext } from './context';
 import type { AuthorizationRequest } from './authorize';
 import { planPlaintextInbound } from './inbound-plan';
 import { refuse, resetHooks, spliceAndRecord } from './relay';
@@ -60,17 +61,17 @@ export async function handleInboundPlaintext(ctx: ProxyContext, socket: Socket, 
       destinationAddress: plan.address,
       destinationPort: plan.port,
     };
-    const decision = ctx.authorize(admission);
+    const decision = admitConnection(ctx, conn, admission, [record]);
     if (!decision.allow) {
       refuse(hooks, 'denied', `denied by authorization policy: ${decision.reason}`, RESPONSE_FLAGS.deny, record);
       return;
     }
-    conn.admitted(admission);
     let upstream: Socket;
     try {
       upstream = await connectTarget(ctx, { address: plan.address, port: plan.port }, clientIP, conn.signal);
     } catch (err) {
-      refuse(hooks, 'unreachable', `cannot connect to ${addressText(plan.address, plan.port)}: ${describeError(err)}`, RESPONSE_FLAGS.connect, record);
+      const why = abortReason(conn.signal, `cannot connect to ${addressText(plan.address, plan.port)}: ${describeError(err)}`);
+      refuse(hooks, 'unreachable', why, RESPONSE_FLAGS.connect, record);
       return;
     }
     await spliceAndRecord(socket, upstream, conn, hooks, record);

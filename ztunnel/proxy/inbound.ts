@@ -2,7 +2,8 @@
 // and the CONNECT handler — planInbound (target must be that pod, no self-calls), authorization
 // (401), a connect to the app with the real client's address as source (503 on failure), then the
 // HBONE server answers 200 and splices. Telemetry as reporter=destination; bytes are read from the
-// app socket when it closes, since the server owns the splice.
+// app socket when it closes, since the server owns the splice. A re-check that closes the
+// connection resets the app socket; the server's splice then resets the tunnel stream.
 
 import type { Socket } from 'node:net';
 import { describeError } from '../../pkg/errors/mesh-error';
@@ -12,7 +13,8 @@ import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
 import { RESPONSE_FLAGS, baggageMeta, tcpLabels, workloadMeta, type ResponseFlag } from '../telemetry/labels';
 import type { ConnectionRecord } from '../telemetry/tcp-metrics';
 import type { TrackedConnection } from './connection-tracker';
-import { addressText, connectTarget, type ProxyContext } from './context';
+import { admitConnection } from './admission';
+import { abortReason, addressText, connectTarget, type ProxyContext } from './context';
 import type { AuthorizationRequest } from './authorize';
 import { localWorkload, planInbound } from './inbound-plan';
 import { workloadBaggage, workloadIdentity } from './workload-info';
@@ -89,12 +91,11 @@ async function serveConnect(ctx: ProxyContext, request: ConnectRequest, conn: Tr
     destinationAddress: plan.address,
     destinationPort: plan.port,
   };
-  const decision = ctx.authorize(admission);
+  const decision = admitConnection(ctx, conn, admission, [record]);
   if (!decision.allow) {
     conn.done();
     return rejected(record, 401, `denied by authorization policy: ${decision.reason}`, RESPONSE_FLAGS.deny);
   }
-  conn.admitted(admission);
   // Both the client going away and the shutdown deadline stop the connect.
   const onGone = (): void => conn.clientGone('the client closed the stream');
   request.signal.addEventListener('abort', onGone, { once: true });
@@ -103,7 +104,8 @@ async function serveConnect(ctx: ProxyContext, request: ConnectRequest, conn: Tr
     upstream = await connectTarget(ctx, { address: plan.address, port: plan.port }, plan.sourceAddress, conn.signal);
   } catch (err) {
     conn.done();
-    return rejected(record, 503, `cannot connect to ${addressText(plan.address, plan.port)}: ${describeError(err)}`, RESPONSE_FLAGS.connect);
+    const why = abortReason(conn.signal, `cannot connect to ${addressText(plan.address, plan.port)}: ${describeError(err)}`);
+    return rejected(record, 503, why, RESPONSE_FLAGS.connect);
   } finally {
     request.signal.removeEventListener('abort', onGone);
   }
@@ -115,7 +117,8 @@ async function serveConnect(ctx: ProxyContext, request: ConnectRequest, conn: Tr
   });
   upstream.once('close', () => {
     // The app socket carried the request bytes out (written) and the response bytes in (read).
-    record.finish({ received: upstream.bytesWritten, sent: upstream.bytesRead, ...(firstError !== undefined ? { error: firstError } : {}) });
+    const error = conn.signal.aborted ? abortReason(conn.signal, '') : firstError;
+    record.finish({ received: upstream.bytesWritten, sent: upstream.bytesRead, ...(error !== undefined ? { error } : {}) });
     conn.done();
   });
   return { kind: 'connected', upstream, responseBaggage: workloadBaggage(plan.destination) };

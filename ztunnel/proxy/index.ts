@@ -9,7 +9,9 @@ import { ErrorCode, MeshError, describeError } from '../../pkg/errors/mesh-error
 import { HbonePool } from '../../pkg/hbone/pool';
 import { createHboneServer } from '../../pkg/hbone/server';
 import type { HboneServer } from '../../pkg/hbone/types';
+import { AuthorizationMetrics } from '../telemetry/authz-metrics';
 import { TcpTelemetry } from '../telemetry/tcp-metrics';
+import { reauthorize, type ReauthorizeScope } from './admission';
 import { allowAll } from './authorize';
 import { ConnectionTracker } from './connection-tracker';
 import type { Destination, ProxyContext, ProxyOptions } from './context';
@@ -21,12 +23,11 @@ import { handleSocks5 } from './socks5';
 import type { ProxyDeps, ProxyPorts, ProxyStats, RunningProxies } from './types';
 
 export type { ProxyOptions, Destination } from './context';
-export type { Authorizer, AuthorizationDecision, AuthorizationRequest } from './authorize';
+export type { Authorizer, AuthorizationDecision, AuthorizationRequest, DryRunDenial } from './authorize';
+export type { ReauthorizeScope } from './admission';
 export { allowAll, policyAuthorizer } from './authorize';
 export { planOutbound, planSettingsFrom, serviceByHostname, type OutboundPlan, type PlanSettings } from './outbound-plan';
 export { planInbound, planPlaintextInbound, type InboundPlan } from './inbound-plan';
-
-export type ReauthorizeScope = 'all' | 'changed-workloads';
 
 /** The proxies without listeners: handlers for sockets accepted elsewhere. */
 export interface ProxyHandlers {
@@ -41,8 +42,9 @@ export interface ProxyHandlers {
   stats(): ProxyStats;
   /**
    * Re-checks open inbound connections against the policies and workloads in force now and closes
-   * the ones no longer allowed: all of them after a policy change (`all`, the default), or only
-   * those whose destination workload changed after a workload push (`changed-workloads`).
+   * the ones no longer allowed with a reset: all of them after a policy change (`all`, the
+   * default), or only those whose destination workload changed after a workload push
+   * (`changed-workloads`).
    */
   reauthorize(scope?: ReauthorizeScope): { readonly checked: number; readonly closed: number };
   /** The ports the listeners were bound to: connections to them count as calls to ourselves. */
@@ -66,6 +68,7 @@ export function createProxies(deps: ProxyDeps, options: ProxyOptions = {}): Prox
     pool: new HbonePool({ connectTimeoutMs: settings.connectTimeoutMs }),
     authorize: options.authorize ?? allowAll,
     telemetry: new TcpTelemetry(deps.metrics, deps.logger),
+    authzMetrics: new AuthorizationMetrics(deps.metrics),
     tracker,
     random: options.random ?? Math.random,
   };
@@ -102,30 +105,6 @@ export function createProxies(deps: ProxyDeps, options: ProxyOptions = {}): Prox
       return shuttingDown;
     },
   };
-}
-
-function reauthorize(ctx: ProxyContext, scope: ReauthorizeScope): { checked: number; closed: number } {
-  let checked = 0;
-  let closed = 0;
-  for (const conn of ctx.tracker.admittedConnections()) {
-    const before = conn.admission;
-    if (!before) continue;
-    // The destination's attached policies may have changed with its workload.
-    const destination = ctx.deps.state.workloadByUid(before.destination.uid) ?? before.destination;
-    if (scope === 'changed-workloads' && destination === before.destination) continue;
-    checked++;
-    const now = { ...before, destination };
-    const decision = ctx.authorize(now);
-    if (decision.allow) {
-      conn.admitted(now);
-      continue;
-    }
-    closed++;
-    const reason = `no longer allowed by authorization policy: ${decision.reason}`;
-    ctx.deps.logger.info(`closing connection from ${before.sourceAddress} to ${before.destinationAddress}:${before.destinationPort}: ${reason}`);
-    conn.abort(reason);
-  }
-  return { checked, closed };
 }
 
 function closeServer(server: Server): Promise<void> {

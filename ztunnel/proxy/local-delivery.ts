@@ -10,7 +10,8 @@ import { formatSpiffeId } from '../../pkg/identity/spiffe';
 import { RESPONSE_FLAGS, tcpLabels, workloadMeta } from '../telemetry/labels';
 import type { AccessLogFields } from '../telemetry/access-log';
 import type { TrackedConnection } from './connection-tracker';
-import { addressText, connectTarget, type ProxyContext } from './context';
+import { admitConnection } from './admission';
+import { abortReason, addressText, connectTarget, type ProxyContext } from './context';
 import type { AuthorizationRequest } from './authorize';
 import type { OutboundPlan } from './outbound-plan';
 import { refuse, spliceAndRecord, type ClientHooks } from './relay';
@@ -59,17 +60,18 @@ export async function deliverLocal(
     destinationAddress: target.address,
     destinationPort: target.port,
   };
-  const decision = ctx.authorize(admission);
+  // One decision, on both records (the same-node client's line and the destination's line).
+  const decision = admitConnection(ctx, conn, admission, [outbound, inbound]);
   if (!decision.allow) {
     refuse(hooks, 'denied', `denied by authorization policy: ${decision.reason}`, RESPONSE_FLAGS.deny, outbound, inbound);
     return;
   }
-  conn.admitted(admission);
   let upstream: Socket;
   try {
     upstream = await connectTarget(ctx, target, client.ip, conn.signal);
   } catch (err) {
-    refuse(hooks, 'unreachable', `cannot connect to ${addressText(target.address, target.port)}: ${describeError(err)}`, RESPONSE_FLAGS.connect, outbound, inbound);
+    const why = abortReason(conn.signal, `cannot connect to ${addressText(target.address, target.port)}: ${describeError(err)}`);
+    refuse(hooks, 'unreachable', why, RESPONSE_FLAGS.connect, outbound, inbound);
     return;
   }
   await spliceAndRecord(client.socket, upstream, conn, hooks, outbound, inbound);

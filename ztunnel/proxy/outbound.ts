@@ -2,6 +2,8 @@
 // original destination → planOutbound → an HBONE tunnel from the shared pool, in-process delivery
 // to a pod on this node, plain TCP passthrough, or a reset. Then bytes are spliced until both
 // directions finish, and the connection is recorded (metrics + access log) as reporter=source.
+// A tunnel stream the destination resets (RST_STREAM, e.g. a policy re-check closed it) ends the
+// splice as a reset, so the client gets a TCP RST too, never a clean end.
 
 import type { Socket } from 'node:net';
 import { describeError } from '../../pkg/errors/mesh-error';

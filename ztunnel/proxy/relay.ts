@@ -9,7 +9,7 @@ import { abortDuplex, splice } from '../../pkg/hbone/splice';
 import type { ResponseFlag } from '../telemetry/labels';
 import type { ConnectionRecord } from '../telemetry/tcp-metrics';
 import type { TrackedConnection } from './connection-tracker';
-import { noop, resetSocket } from './context';
+import { abortReason, noop, resetSocket } from './context';
 
 /** Why a connection could not be made (SOCKS5 maps these to reply codes). */
 export type Refusal = 'denied' | 'unreachable' | 'failed';
@@ -44,7 +44,7 @@ export async function spliceAndRecord(
   upstream.on('error', noop);
   if (conn.signal.aborted || client.destroyed) {
     abortDuplex(upstream);
-    const error = conn.signal.aborted ? describeError(conn.signal.reason) : 'the client closed the connection';
+    const error = abortReason(conn.signal, 'the client closed the connection');
     hooks.refused('failed', error);
     for (const record of records) record.finish({ received: 0, sent: 0, error });
     return;
@@ -55,6 +55,7 @@ export async function spliceAndRecord(
   const result = await splice(client, upstream);
   let error: string | undefined;
   if (result.outcome === 'idle-timeout') error = 'idle timeout';
-  else if (result.outcome === 'reset') error = result.error !== undefined ? describeError(result.error) : 'connection reset';
+  // A connection closed on purpose (policy re-check, shutdown deadline) says why, not just "reset".
+  else if (result.outcome === 'reset') error = abortReason(conn.signal, result.error !== undefined ? describeError(result.error) : 'connection reset');
   for (const record of records) record.finish({ received: result.aToB, sent: result.bToA, ...(error !== undefined ? { error } : {}) });
 }

@@ -1,6 +1,8 @@
 // The access-log line written once per connection when it closes, with ztunnel's field names
-// (`src.addr`, `dst.hbone_addr`, `bytes_sent`, ...). Pure formatting: values that may hold spaces,
-// quotes or peer-supplied text are JSON-quoted, absent ones are left out.
+// (`src.addr`, `dst.hbone_addr`, `bytes_sent`, ...) and, for connections that reached L4
+// authorization, its outcome (`authz.result`, `authz.policy`, `authz.dry_run_result`,
+// `authz.dry_run_policy`). Pure formatting: values that may hold spaces, quotes or peer-supplied
+// text are JSON-quoted, absent ones are left out.
 
 export type Direction = 'outbound' | 'inbound';
 
@@ -22,6 +24,18 @@ export interface AccessLogFields {
   readonly direction: Direction;
 }
 
+/**
+ * What L4 authorization decided for the connection (the latest verdict: a re-check that closed an
+ * admitted connection replaces its "allow").
+ */
+export interface AccessLogAuthz {
+  readonly result: 'allow' | 'deny';
+  /** `ns/name` of the deciding policy, when one decided. */
+  readonly policy?: string;
+  /** Set when the connection was allowed but a dry-run policy would have denied it. */
+  readonly dryRunDeny?: { readonly policy?: string };
+}
+
 export interface AccessLogResult {
   /** Bytes carried toward the destination (the request direction). */
   readonly bytesSent: number;
@@ -29,6 +43,8 @@ export interface AccessLogResult {
   readonly bytesRecv: number;
   readonly durationMs: number;
   readonly error?: string;
+  /** Absent for connections refused before authorization (bad target, unknown workload) and outbound ones. */
+  readonly authz?: AccessLogAuthz;
 }
 
 const SAFE_RE = /^[A-Za-z0-9._:\-[\]/]+$/;
@@ -37,7 +53,7 @@ function value(text: string): string {
   return SAFE_RE.test(text) ? text : JSON.stringify(text);
 }
 
-/** `connection complete src.addr=... direction="outbound" bytes_sent=... duration="12ms"`. */
+/** `connection complete src.addr=... direction="inbound" bytes_sent=... duration="12ms" authz.result="allow"`. */
 export function formatAccessLog(fields: AccessLogFields, result: AccessLogResult): string {
   const parts = ['connection complete'];
   const add = (name: string, text: string | undefined, quoted = false): void => {
@@ -58,6 +74,15 @@ export function formatAccessLog(fields: AccessLogFields, result: AccessLogResult
   parts.push(`bytes_sent=${result.bytesSent}`);
   parts.push(`bytes_recv=${result.bytesRecv}`);
   parts.push(`duration="${Math.max(0, Math.round(result.durationMs))}ms"`);
+  const { authz } = result;
+  if (authz) {
+    add('authz.result', authz.result, true);
+    add('authz.policy', authz.policy, true);
+    if (authz.dryRunDeny) {
+      add('authz.dry_run_result', 'deny', true);
+      add('authz.dry_run_policy', authz.dryRunDeny.policy, true);
+    }
+  }
   add('error', result.error, true);
   return parts.join(' ');
 }

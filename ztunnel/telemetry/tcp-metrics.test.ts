@@ -1,5 +1,6 @@
 // TCP telemetry: the Istio label set from workloads and from peer baggage, counters per connection
-// (opened, closed, bytes, failed with a response flag) and the access-log line on close.
+// (opened, closed, bytes, failed with a response flag), the access-log line on close with the
+// authorization outcome, and the authorization decision counter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBaggage } from '../../pkg/hbone/headers';
@@ -9,6 +10,7 @@ import { Registry } from '../../pkg/telemetry/metrics';
 import { testService, testWorkload } from '../proxy/test-state';
 import { workloadBaggage } from '../proxy/workload-info';
 import { formatAccessLog } from './access-log';
+import { AuthorizationMetrics } from './authz-metrics';
 import { RESPONSE_FLAGS, baggageMeta, tcpLabels, workloadMeta } from './labels';
 import { TcpTelemetry } from './tcp-metrics';
 
@@ -68,4 +70,47 @@ test('a connection counts opened, closed and bytes; a failure also counts failed
 test('peer-supplied text in the access log is quoted', () => {
   const line = formatAccessLog({ srcAddr: '[fd00::5]:1', dstAddr: '198.18.2.7:80', dstService: 'a b"c', direction: 'inbound' }, { bytesSent: 1, bytesRecv: 2, durationMs: 3.4, error: 'x\ny' });
   assert.equal(line, 'connection complete src.addr=[fd00::5]:1 dst.addr=198.18.2.7:80 dst.service="a b\\"c" direction="inbound" bytes_sent=1 bytes_recv=2 duration="3ms" error="x\\ny"');
+});
+
+test('the access-log line carries the authorization outcome; the latest verdict (a re-check) wins', () => {
+  const registry = new Registry();
+  const logger = memoryLogger();
+  const telemetry = new TcpTelemetry(registry, logger);
+  const labels = tcpLabels({ reporter: 'destination', source: workloadMeta(client), destination: workloadMeta(server), mtls: true });
+  const fields = { srcAddr: '198.18.1.5:40000', dstAddr: '198.18.2.7:9080', direction: 'inbound' } as const;
+  const rechecked = telemetry.open(labels, fields);
+  rechecked.authorized({ result: 'allow', policy: 'shop/web' });
+  rechecked.authorized({ result: 'deny', policy: 'shop/block' });
+  rechecked.finish({ received: 3, sent: 4, error: 'no longer allowed' });
+  rechecked.authorized({ result: 'allow' }); // after finish: ignored
+  const plain = telemetry.open(labels, fields);
+  plain.finish({ received: 0, sent: 0 });
+  assert.match(logger.lines[0]!, / bytes_sent=3 bytes_recv=4 duration="\d+ms" authz\.result="deny" authz\.policy="shop\/block" error="no longer allowed"$/);
+  assert.doesNotMatch(logger.lines[1]!, /authz/);
+});
+
+test('dry-run fields: the would-deny policy when one decided, the result alone otherwise', () => {
+  const fields = { srcAddr: '198.18.1.5:1', dstAddr: '198.18.2.7:80', direction: 'inbound' } as const;
+  const base = { bytesSent: 0, bytesRecv: 0, durationMs: 0 };
+  assert.equal(
+    formatAccessLog(fields, { ...base, authz: { result: 'allow', dryRunDeny: { policy: 'shop/trial' } } }),
+    'connection complete src.addr=198.18.1.5:1 dst.addr=198.18.2.7:80 direction="inbound" bytes_sent=0 bytes_recv=0 duration="0ms" authz.result="allow" authz.dry_run_result="deny" authz.dry_run_policy="shop/trial"',
+  );
+  assert.match(formatAccessLog(fields, { ...base, authz: { result: 'allow', policy: 'shop/web', dryRunDeny: {} } }), / authz\.result="allow" authz\.policy="shop\/web" authz\.dry_run_result="deny"$/);
+});
+
+test('authorization decisions are counted by decision, policy, destination namespace and phase', () => {
+  const registry = new Registry();
+  const metrics = new AuthorizationMetrics(registry);
+  metrics.count('allow', 'shop/web', 'shop', 'connect');
+  metrics.count('allow', 'shop/web', 'shop', 'connect');
+  metrics.count('deny', undefined, 'shop', 'connect');
+  metrics.count('deny', 'shop/block', 'shop', 'recheck');
+  metrics.count('dry_run_deny', 'shop/trial', 'shop', 'connect');
+  const text = registry.render();
+  assert.match(text, /^# TYPE ztunnel_authorization_decisions_total counter$/m);
+  assert.match(text, /^ztunnel_authorization_decisions_total\{decision="allow",policy="shop\/web",destination_workload_namespace="shop",phase="connect"\} 2$/m);
+  assert.match(text, /^ztunnel_authorization_decisions_total\{decision="deny",policy="none",destination_workload_namespace="shop",phase="connect"\} 1$/m);
+  assert.match(text, /^ztunnel_authorization_decisions_total\{decision="deny",policy="shop\/block",destination_workload_namespace="shop",phase="recheck"\} 1$/m);
+  assert.match(text, /^ztunnel_authorization_decisions_total\{decision="dry_run_deny",policy="shop\/trial",destination_workload_namespace="shop",phase="connect"\} 1$/m);
 });

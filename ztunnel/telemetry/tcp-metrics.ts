@@ -1,10 +1,11 @@
 // Istio's standard TCP metrics in the node agent's registry and the per-connection record that
 // feeds them: opened when the connection is handled, closed with its byte counts when it ends,
-// failed (with a response flag) when it could not be made, and one access-log line on close.
+// failed (with a response flag) when it could not be made, and one access-log line on close
+// (carrying the authorization outcome the proxy attached to the record, if any).
 
 import type { Logger } from '../../pkg/log/logger';
 import type { Counter, Registry } from '../../pkg/telemetry/metrics';
-import { formatAccessLog, type AccessLogFields } from './access-log';
+import { formatAccessLog, type AccessLogAuthz, type AccessLogFields } from './access-log';
 import { RESPONSE_FLAGS, TCP_LABEL_NAMES, withFlag, type ResponseFlag, type TcpLabels } from './labels';
 
 export const TCP_METRIC_NAMES = {
@@ -29,6 +30,8 @@ export interface ConnectionOutcome {
 /** One connection as telemetry sees it; `finish` is idempotent (the first call wins). */
 export interface ConnectionRecord {
   readonly labels: TcpLabels;
+  /** The authorization outcome for the access log; a later call (a re-check) replaces an earlier one. */
+  authorized(authz: AccessLogAuthz): void;
   finish(outcome: ConnectionOutcome): void;
 }
 
@@ -61,8 +64,12 @@ export class TcpTelemetry {
     const started = this.now();
     this.opened.inc(labels);
     let done = false;
+    let authz: AccessLogAuthz | undefined;
     return {
       labels,
+      authorized: (outcome: AccessLogAuthz): void => {
+        if (!done) authz = outcome;
+      },
       finish: (outcome: ConnectionOutcome): void => {
         if (done) return;
         done = true;
@@ -75,6 +82,7 @@ export class TcpTelemetry {
           bytesRecv: outcome.sent,
           durationMs: this.now() - started,
           ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+          ...(authz ? { authz } : {}),
         });
         this.logger.info(line);
       },
