@@ -80,14 +80,18 @@ export function createMeshKubeClient(k8s: ClientNode, kc: KubeConfig, logger: Lo
     key,
   });
 
-  /** A missing CRD lists as empty (with a warning) so the rest of the mesh syncs; the watch then retries. */
+  /** A missing CRD lists as empty (warned once) so the rest of the mesh syncs; the watch then retries. */
+  const missingCrd = new Set<MeshPolicyKind>();
   const listPolicies = async (kind: MeshPolicyKind, q: PageQuery): Promise<unknown> => {
     const { group, version, plural } = POLICY_RESOURCES[kind];
     try {
-      return await custom.listCustomObjectForAllNamespaces({ group, version, plural, ...q }) as unknown;
+      const page = await custom.listCustomObjectForAllNamespaces({ group, version, plural, ...q }) as unknown;
+      if (missingCrd.delete(kind)) logger.info(`list ${plural}.${group}: the ${kind} CRD is installed now`);
+      return page;
     } catch (err) {
       if (httpStatusOf(err) !== 404) throw err;
-      logger.warn(`list ${plural}.${group}: the ${kind} CRD is not installed; no ${kind}s are enforced until it is`);
+      if (!missingCrd.has(kind)) logger.warn(`list ${plural}.${group}: the ${kind} CRD is not installed; none is enforced until it is`);
+      missingCrd.add(kind);
       return { items: [], metadata: { resourceVersion: '' } };
     }
   };

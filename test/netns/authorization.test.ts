@@ -130,6 +130,16 @@ test('namespace-wide deny-all, then an allow by principal lets only that identit
 test('a DENY from one namespace refuses only that namespace', async () => {
   await apply(policy('deny-other', 'mesh', '  action: DENY\n  rules:\n    - from: [{ source: { namespaces: ["other"] } }]'));
   await expectAccess(ECHO, { [CLIENT]: true, [INTRUDER]: false });
+  // The deciding policy is named in node2's metrics and in its access log line for the refusal.
+  const metrics = await mesh.metricsOf('node2');
+  assert.match(metrics, /ztunnel_authorization_decisions_total\{[^}]*decision="deny"[^}]*policy="mesh\/deny-other"[^}]*\} [1-9]/);
+  const [zt] = (await mesh.pods('istio-system', 'app=ztunnel')).filter((p) => p.spec.nodeName === 'node2');
+  const log = await mesh.ambit('local', 'logs', `istio-system/${zt?.metadata.name ?? ''}`);
+  const line = log.split('\n').find((l) => l.includes('authz.policy="mesh/deny-other"'));
+  assert.ok(line, `an access log line names the DENY policy:\n${log.split('\n').slice(-20).join('\n')}`);
+  assert.match(line, /src\.identity="spiffe:\/\/cluster\.local\/ns\/other\/sa\/default"/);
+  assert.match(line, /dst\.workload=echo/);
+  assert.match(line, /authz\.result="deny"/);
   await remove('authorizationpolicy', 'mesh', 'deny-other');
   await expectAccess(ECHO, { [INTRUDER]: true });
 });
