@@ -16,7 +16,7 @@ const AFTER_DEADLINE_WAIT_MS = 1_000;
 
 export class TrackedConnection {
   private readonly controller = new AbortController();
-  private readonly streams = new Map<Duplex, (stream: Duplex) => void>();
+  private readonly streams = new Set<Duplex>();
   private finished = false;
   private splicing = false;
   private admittedAs: AuthorizationRequest | undefined;
@@ -32,10 +32,10 @@ export class TrackedConnection {
     return this.controller.signal;
   }
 
-  /** A stream to tear down if the connection is aborted (with `abort`, by default a reset). */
-  add(stream: Duplex, abort: (stream: Duplex) => void = abortDuplex): void {
-    if (this.controller.signal.aborted) abort(stream);
-    else this.streams.set(stream, abort);
+  /** A stream to reset if the connection is aborted. */
+  add(stream: Duplex): void {
+    if (this.controller.signal.aborted) abortDuplex(stream);
+    else this.streams.add(stream);
   }
 
   /**
@@ -75,7 +75,7 @@ export class TrackedConnection {
   abort(reason: string): void {
     if (this.controller.signal.aborted) return;
     this.controller.abort(new Error(reason));
-    for (const [stream, tearDown] of this.streams) tearDown(stream);
+    for (const stream of this.streams) abortDuplex(stream);
   }
 
   /** The handler is finished with this connection (idempotent). */
