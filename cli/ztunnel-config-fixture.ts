@@ -9,7 +9,7 @@ import { ErrorCode, MeshError } from '../pkg/errors/mesh-error';
 import { createTestMesh, type TestMesh } from '../pkg/testing/mesh-certs';
 import { AUTHORIZATION_TYPE_URL, type XdsResource } from '../pkg/xds/types';
 import { configDump, type DumpSources } from '../ztunnel/admin/config-dump';
-import { CertificateManager } from '../ztunnel/identity/cert-manager';
+import { CertificateManager } from '../pkg/certs/cert-manager';
 import { PolicyHandler } from '../ztunnel/state/policy-handler';
 import { StateStore } from '../ztunnel/state/store';
 import { resource, service, workload } from '../ztunnel/state/test-resources';

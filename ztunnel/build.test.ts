@@ -14,7 +14,7 @@ import { memoryLogger } from '../pkg/log/logger';
 import { createTestMesh, type TestMesh } from '../pkg/testing/mesh-certs';
 import { deltaAdsService } from '../pkg/xds/delta-messages';
 import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type XdsResource } from '../pkg/xds/types';
-import { staticTokenSource } from './identity/token-source';
+import { staticTokenSource } from '../pkg/certs/token-source';
 import { plainSocketFactory } from './net/plain';
 import { build, type Ztunnel } from './build';
 import { loadConfig } from './config';

@@ -17,9 +17,9 @@ import { writeKubeconfig } from '../../localcluster/apiserver/server';
 import { createHboneServer, HbonePool, isHboneConnectError, type HboneServer } from '../../pkg/hbone';
 import { formatSpiffeId, spiffeId, type SpiffeId } from '../../pkg/identity/spiffe';
 import { isMeshError } from '../../pkg/errors/mesh-error';
-import { CaClient, caFetcher } from '../../ztunnel/identity/ca-client';
-import { CertificateManager } from '../../ztunnel/identity/cert-manager';
-import { FileTokenSource } from '../../ztunnel/identity/token-source';
+import { CaClient, caFetcher } from '../../pkg/certs/ca-client';
+import { CertificateManager } from '../../pkg/certs/cert-manager';
+import { FileTokenSource } from '../../pkg/certs/token-source';
 
 type Json = Record<string, unknown>;
 

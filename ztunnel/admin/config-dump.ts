@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { tryParseSpiffeId, type SpiffeId } from '../../pkg/identity/spiffe';
 import { splitPemCertificates } from '../../pkg/tls/pem';
 import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
-import type { CertificateSnapshot } from '../identity/cert-manager';
+import type { CertificateSnapshot } from '../../pkg/certs/cert-manager';
 import type { StateView } from '../state/types';
 
 /** What the dump needs from the certificate manager. */

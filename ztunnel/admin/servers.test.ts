@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { memoryLogger } from '../../pkg/log/logger';
 import { Registry, PROMETHEUS_CONTENT_TYPE } from '../../pkg/telemetry/metrics';
 import { createTestMesh, type TestMesh } from '../../pkg/testing/mesh-certs';
-import { CertificateManager } from '../identity/cert-manager';
+import { CertificateManager } from '../../pkg/certs/cert-manager';
 import { StateStore } from '../state/store';
 import { resource, service, workload } from '../state/test-resources';
 import type { RunningHttpServer } from './http';

@@ -5,9 +5,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecureContext } from 'node:tls';
-import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
-import { sameIdentity, spiffeId } from '../../pkg/identity/spiffe';
-import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
+import { ErrorCode, MeshError } from '../errors/mesh-error';
+import { sameIdentity, spiffeId } from '../identity/spiffe';
+import type { WorkloadCertificate } from '../tls/workload-cert';
 import { CaClient, caFetcher } from './ca-client';
 import { CertificateManager } from './cert-manager';
 import { TestCaServer, TEST_TRUST_DOMAIN } from './test-ca-server';

@@ -2,7 +2,7 @@
 // long to wait after a failed fetch (exponential backoff with jitter, never past expiry), and the
 // floor that keeps a refresh time already in the past from turning into a busy loop.
 
-import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
+import type { WorkloadCertificate } from '../tls/workload-cert';
 
 export interface BackoffOptions {
   /** Delay after the first failure. */

@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode, isMeshError } from '../../pkg/errors/mesh-error';
-import { spiffeId } from '../../pkg/identity/spiffe';
+import { ErrorCode, isMeshError } from '../errors/mesh-error';
+import { spiffeId } from '../identity/spiffe';
 import { CertificateManager, type CertificateManagerOptions } from './cert-manager';
 import { ManualClock, ScriptedFetcher, caDown, settle } from './test-fakes';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, isMeshError } from '../../pkg/errors/mesh-error';
+import { ErrorCode, isMeshError } from '../errors/mesh-error';
 import { DEFAULT_TOKEN_PATH, FileTokenSource, staticTokenSource } from './token-source';
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {

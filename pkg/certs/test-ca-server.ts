@@ -1,14 +1,14 @@
-// Test support (not used by ztunnel itself): a real grpc-js CreateCertificate server on loopback
+// Test support (not used by the data plane itself): a real grpc-js CreateCertificate server on loopback
 // with TLS, signing with a test CA and honouring the requested validity, recording every call. It
 // can be stopped and started again on the same port to play a CA that goes away and comes back,
 // and its behaviour can be swapped (refuse with a gRPC status, answer with something else).
 
 import * as grpc from '@grpc/grpc-js';
-import { createCertificateMethod, IMPERSONATED_IDENTITY, type CertificateRequest, type CertificateResponse } from '../../pkg/api/ca-messages';
-import { describeError } from '../../pkg/errors/mesh-error';
-import { parseSpiffeId } from '../../pkg/identity/spiffe';
-import { createTestMesh } from '../../pkg/testing/mesh-certs';
-import type { CertificateAuthority, ServingCertificate } from '../../pkg/tls/authority';
+import { createCertificateMethod, IMPERSONATED_IDENTITY, type CertificateRequest, type CertificateResponse } from '../api/ca-messages';
+import { describeError } from '../errors/mesh-error';
+import { parseSpiffeId } from '../identity/spiffe';
+import { createTestMesh } from '../testing/mesh-certs';
+import type { CertificateAuthority, ServingCertificate } from '../tls/authority';
 
 export const TEST_TRUST_DOMAIN = 'cluster.local';
 export const TEST_CA_SERVER_NAME = 'istiod.istio-system.svc';

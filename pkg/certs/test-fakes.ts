@@ -2,9 +2,9 @@
 // advances it, and a scripted certificate fetcher that records calls and answers with plain
 // certificate objects, so the certificate manager's decisions can be checked without waiting.
 
-import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
-import { formatSpiffeId, type SpiffeId } from '../../pkg/identity/spiffe';
-import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
+import { ErrorCode, MeshError } from '../errors/mesh-error';
+import { formatSpiffeId, type SpiffeId } from '../identity/spiffe';
+import type { WorkloadCertificate } from '../tls/workload-cert';
 import type { Clock, TimerHandle } from './clock';
 
 /** Lets every pending promise callback and queued job run. */

@@ -4,9 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode, MeshError, isMeshError } from '../../pkg/errors/mesh-error';
-import { spiffeId } from '../../pkg/identity/spiffe';
-import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
+import { ErrorCode, MeshError, isMeshError } from '../errors/mesh-error';
+import { spiffeId } from '../identity/spiffe';
+import type { WorkloadCertificate } from '../tls/workload-cert';
 import { CertificateManager, type CertificateManagerOptions } from './cert-manager';
 import { ManualClock, ScriptedFetcher, caDown, fakeCertificate, settle } from './test-fakes';
 

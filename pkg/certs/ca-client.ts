@@ -1,17 +1,18 @@
-// ztunnel's client for istiod's certificate service (istio.v1.auth.IstioCertificateService/
+// The data plane's client for istiod's certificate service (istio.v1.auth.IstioCertificateService/
 // CreateCertificate) over one reused TLS gRPC channel: builds the CSR for a workload identity,
-// authenticates with the node agent's bearer token and cluster id, asks for that identity by
-// impersonation, and accepts the answer only if the leaf carries exactly the identity asked for.
+// authenticates with the caller's bearer token and cluster id, asks for that identity by
+// impersonation (ztunnel, for its pods) or as itself (a waypoint: no impersonation header), and
+// accepts the answer only if the leaf carries exactly the identity asked for.
 // gRPC failures become MeshErrors that keep the server's own message.
 
 import * as grpc from '@grpc/grpc-js';
-import { createCertificateMethod, IMPERSONATED_IDENTITY, type CertificateRequest, type CertificateResponse } from '../../pkg/api/ca-messages';
-import { ErrorCode, MeshError, describeError, isMeshError } from '../../pkg/errors/mesh-error';
-import { formatSpiffeId, type SpiffeId } from '../../pkg/identity/spiffe';
-import { createCsr } from '../../pkg/tls/csr';
-import { generateP256Key, type PrivateKeyMaterial } from '../../pkg/tls/keys';
-import { splitPemCertificates } from '../../pkg/tls/pem';
-import { workloadCertificateFromChain, type WorkloadCertificate } from '../../pkg/tls/workload-cert';
+import { createCertificateMethod, IMPERSONATED_IDENTITY, type CertificateRequest, type CertificateResponse } from '../api/ca-messages';
+import { ErrorCode, MeshError, describeError, isMeshError } from '../errors/mesh-error';
+import { formatSpiffeId, type SpiffeId } from '../identity/spiffe';
+import { createCsr } from '../tls/csr';
+import { generateP256Key, type PrivateKeyMaterial } from '../tls/keys';
+import { splitPemCertificates } from '../tls/pem';
+import { workloadCertificateFromChain, type WorkloadCertificate } from '../tls/workload-cert';
 import type { CertificateFetcher } from './cert-manager';
 import type { TokenSource } from './token-source';
 
@@ -37,6 +38,11 @@ export interface CaClientOptions {
   readonly extraMetadata?: Readonly<Record<string, string>>;
   /** The channel's reconnect backoff; default 500 ms growing to 5 s (the manager does its own backoff). */
   readonly reconnectBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * Send the `ImpersonatedIdentity` metadata (ztunnel asking for its pods' identities); default
+   * true. False: the caller asks for its own identity, the one its token proves (a waypoint).
+   */
+  readonly impersonate?: boolean;
 }
 
 type Callback = (err: grpc.ServiceError | null, value?: CertificateResponse) => void;
@@ -48,6 +54,7 @@ export class CaClient {
   private readonly clusterId: string;
   private readonly timeoutMs: number;
   private readonly extraMetadata: Readonly<Record<string, string>>;
+  private readonly impersonate: boolean;
   private closed = false;
 
   constructor(options: CaClientOptions) {
@@ -56,6 +63,7 @@ export class CaClient {
     this.clusterId = options.clusterId ?? DEFAULT_CLUSTER_ID;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CA_TIMEOUT_MS;
     this.extraMetadata = { ...options.extraMetadata };
+    this.impersonate = options.impersonate ?? true;
     const serverName = options.serverName ?? DEFAULT_CA_SERVER_NAME;
     const backoff = options.reconnectBackoff ?? { initialMs: 500, maxMs: 5_000 };
     const problems = optionProblems(this.address, options.rootCertPem, this.clusterId, this.timeoutMs, serverName);
@@ -98,7 +106,7 @@ export class CaClient {
     const request: CertificateRequest = {
       csr: await createCsr(key, identity),
       validityDurationSeconds: ttlSeconds,
-      metadata: { [IMPERSONATED_IDENTITY]: id },
+      metadata: this.impersonate ? { [IMPERSONATED_IDENTITY]: id } : {},
     };
     const response = await this.call(request, metadata, id);
     try {

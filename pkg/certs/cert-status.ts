@@ -2,8 +2,8 @@
 // dump, and the error a caller gets when there is no valid certificate (why, the CA's last
 // answer, when the old certificate expired, when the next attempt is due).
 
-import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
-import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
+import { ErrorCode, MeshError } from '../errors/mesh-error';
+import type { WorkloadCertificate } from '../tls/workload-cert';
 
 export type CertificateState = 'initializing' | 'available' | 'unavailable';
 

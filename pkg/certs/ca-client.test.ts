@@ -4,12 +4,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { IMPERSONATED_IDENTITY } from '../../pkg/api/ca-messages';
-import { ErrorCode, MeshError, isMeshError } from '../../pkg/errors/mesh-error';
-import { formatSpiffeId, sameIdentity, spiffeId } from '../../pkg/identity/spiffe';
-import { CertificateAuthority } from '../../pkg/tls/authority';
-import { createCsr } from '../../pkg/tls/csr';
-import { generateP256Key } from '../../pkg/tls/keys';
+import { IMPERSONATED_IDENTITY } from '../api/ca-messages';
+import { ErrorCode, MeshError, isMeshError } from '../errors/mesh-error';
+import { formatSpiffeId, sameIdentity, spiffeId } from '../identity/spiffe';
+import { CertificateAuthority } from '../tls/authority';
+import { createCsr } from '../tls/csr';
+import { generateP256Key } from '../tls/keys';
 import { CaClient, caFetcher, type CaClientOptions } from './ca-client';
 import { TestCaServer, TEST_TRUST_DOMAIN } from './test-ca-server';
 import { staticTokenSource } from './token-source';

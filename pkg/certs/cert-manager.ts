@@ -1,4 +1,4 @@
-// ztunnel's certificate manager: one certificate per workload identity on this node, fetched on
+// The data plane's certificate manager (ztunnel, waypoint): one certificate per workload identity, fetched on
 // first need (concurrent callers share one fetch), renewed at half-life, kept and served while the
 // CA is down until it expires, retried with exponential backoff, forgotten when no local workload
 // uses the identity. Fetches are scheduled by FetchQueue (waiting callers first); timing decisions
@@ -7,9 +7,9 @@
 // A rotation never touches established connections: certificates are immutable objects, and an old
 // one stays usable by whoever holds it; new connections get the new one.
 
-import { ErrorCode, MeshError, describeError, isMeshError } from '../../pkg/errors/mesh-error';
-import { formatSpiffeId, sameIdentity, type SpiffeId } from '../../pkg/identity/spiffe';
-import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
+import { ErrorCode, MeshError, describeError, isMeshError } from '../errors/mesh-error';
+import { formatSpiffeId, sameIdentity, type SpiffeId } from '../identity/spiffe';
+import type { WorkloadCertificate } from '../tls/workload-cert';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { certificateState, isValidAt, noCertificateError, type CertificateSnapshot } from './cert-status';
 import { FetchPriority, FetchQueue } from './fetch-queue';

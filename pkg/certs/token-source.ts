@@ -4,7 +4,7 @@
 // naming the file and what is wrong with it.
 
 import { promises as fs } from 'node:fs';
-import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
+import { ErrorCode, MeshError } from '../errors/mesh-error';
 
 /** The projected token ztunnel's DaemonSet mounts (audience istio-ca). */
 export const DEFAULT_TOKEN_PATH = '/var/run/secrets/tokens/istio-token';
