@@ -8,9 +8,10 @@ import { silentLogger, type Logger } from '../../pkg/log/logger';
 import { startListWatch, type ListWatchSource } from './list-watch';
 import {
   namespacedKey, type MeshCondition, type MeshEndpointSlice, type MeshKube, type MeshNamespace, type MeshPod, type MeshPolicy,
-  type MeshPolicyKind, type MeshService,
+  type MeshObjectKind, type MeshPolicyKind, type MeshService, type OwnedObject,
 } from './mesh-types';
 import { toMeshPolicy } from './mesh-convert';
+import { ownedDiffers } from './owned-objects';
 import type {
   CaKube, KubeConfigMap, KubeNamespace, KubePod, KubeSecret, TokenReviewOutcome, WatchHandlers, Watcher, WriteResult,
 } from './types';
@@ -127,6 +128,14 @@ export interface MemoryMeshKube extends MeshKube {
   getPolicy(kind: MeshPolicyKind, namespace: string, name: string): MeshPolicy | undefined;
   /** Status writes so far, in order. */
   readonly statusWrites: { kind: MeshPolicyKind; namespace: string; name: string; conditions: readonly MeshCondition[] }[];
+  /** Any watched custom kind: the same as setPolicy / deletePolicy / getPolicy. */
+  setObject(kind: MeshObjectKind, object: Record<string, unknown>): MeshPolicy;
+  deleteObject(kind: MeshObjectKind, namespace: string, name: string): void;
+  getObject(kind: MeshObjectKind, namespace: string, name: string): MeshPolicy | undefined;
+  /** Every writeObjectStatus call, in order (policy status writes included). */
+  readonly objectStatusWrites: { kind: MeshObjectKind; namespace: string; name: string; status: Readonly<Record<string, unknown>> }[];
+  /** Objects applied with applyOwned, by "<Kind>/<namespace>/<name>" (the last version). */
+  readonly owned: Map<string, OwnedObject>;
   /** Forgets the watch history and ends every open watch with 410 Gone, so watchers relist. */
   expireWatches(): void;
   /** Lists served so far (all kinds). */
@@ -212,38 +221,60 @@ export function memoryMeshKube(logger: Logger = silentLogger): MemoryMeshKube {
   const pods = new MemoryResource<MeshPod>(clock, namespacedKey);
   const services = new MemoryResource<MeshService>(clock, namespacedKey);
   const slices = new MemoryResource<MeshEndpointSlice>(clock, namespacedKey);
-  const policies: Record<MeshPolicyKind, MemoryResource<MeshPolicy>> = {
-    AuthorizationPolicy: new MemoryResource<MeshPolicy>(clock, namespacedKey),
-    PeerAuthentication: new MemoryResource<MeshPolicy>(clock, namespacedKey),
+  const resource = (): MemoryResource<MeshPolicy> => new MemoryResource<MeshPolicy>(clock, namespacedKey);
+  const policies: Record<MeshObjectKind, MemoryResource<MeshPolicy>> = {
+    AuthorizationPolicy: resource(), PeerAuthentication: resource(), Gateway: resource(), HTTPRoute: resource(),
+    GRPCRoute: resource(), VirtualService: resource(), DestinationRule: resource(),
   };
-  const all = [namespaces, pods, services, slices, policies.AuthorizationPolicy, policies.PeerAuthentication];
+  const all = [namespaces, pods, services, slices, ...Object.values(policies)];
+  const objectStatusWrites: MemoryMeshKube['objectStatusWrites'] = [];
+  const owned = new Map<string, OwnedObject>();
   const backoff = { initialMs: 1, maxMs: 20 };
   const statusWrites: MemoryMeshKube['statusWrites'] = [];
-  const store = (kind: MeshPolicyKind, object: Record<string, unknown>): MeshPolicy => {
+  const store = (kind: MeshObjectKind, object: Record<string, unknown>): MeshPolicy => {
     const converted = toMeshPolicy(object);
     if (!converted) throw new MeshError(ErrorCode.InvalidArgument, 'a policy needs metadata.name and metadata.namespace');
     policies[kind].set(converted);
     return converted;
   };
-  return {
-    watchPolicies: (kind, h) => startListWatch(policies[kind].source(kind), h, logger, backoff),
-    writePolicyStatus: async (kind, namespace, name, conditions) => {
-      const current = policies[kind].get(`${namespace}/${name}`);
-      if (!current) return 'gone';
-      statusWrites.push({ kind, namespace, name, conditions });
-      const object = current.object as Record<string, unknown>;
-      store(kind, { ...object, status: { conditions } });
-      return 'written';
-    },
-    setPolicy: (kind, object) => {
+  const writeObjectStatus: MeshKube['writeObjectStatus'] = async (kind, namespace, name, status) => {
+    const current = policies[kind].get(`${namespace}/${name}`);
+    if (!current) return 'gone';
+    objectStatusWrites.push({ kind, namespace, name, status });
+    const object = current.object as Record<string, unknown>;
+    const before = (object.status ?? {}) as Record<string, unknown>;
+    store(kind, { ...object, status: { ...before, ...status } });
+    return 'written';
+  };
+  const setObject = (kind: MeshObjectKind, object: Record<string, unknown>): MeshPolicy => {
       const meta = (object.metadata ?? {}) as Record<string, unknown>;
       const current = policies[kind].get(`${String(meta.namespace)}/${String(meta.name)}`);
       const before = current?.object as Record<string, unknown> | undefined;
       const generation = !current ? 1 : JSON.stringify(before?.spec) === JSON.stringify(object.spec) ? current.generation : current.generation + 1;
       return store(kind, { ...object, metadata: { ...meta, generation }, ...(before?.status ? { status: before.status } : {}) });
+  };
+  const deleteObject = (kind: MeshObjectKind, namespace: string, name: string): void => policies[kind].delete(`${namespace}/${name}`);
+  const getObject = (kind: MeshObjectKind, namespace: string, name: string): MeshPolicy | undefined => policies[kind].get(`${namespace}/${name}`);
+  return {
+    watchObjects: (kind, h) => startListWatch(policies[kind].source(kind), h, logger, backoff),
+    watchPolicies: (kind, h) => startListWatch(policies[kind].source(kind), h, logger, backoff),
+    writeObjectStatus,
+    writePolicyStatus: async (kind, namespace, name, conditions) => {
+      const result = await writeObjectStatus(kind, namespace, name, { conditions });
+      if (result === 'written') statusWrites.push({ kind, namespace, name, conditions });
+      return result;
     },
-    deletePolicy: (kind, namespace, name) => policies[kind].delete(`${namespace}/${name}`),
-    getPolicy: (kind, namespace, name) => policies[kind].get(`${namespace}/${name}`),
+    applyOwned: async (object) => {
+      const key = `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`;
+      const existing = owned.get(key);
+      owned.set(key, object);
+      if (!existing) return 'created';
+      return ownedDiffers(existing as unknown as Record<string, unknown>, object) ? 'updated' : 'unchanged';
+    },
+    setObject, deleteObject, getObject, objectStatusWrites, owned,
+    setPolicy: setObject,
+    deletePolicy: deleteObject,
+    getPolicy: getObject,
     statusWrites,
     watchNamespaces: (h) => startListWatch(namespaces.source('namespaces'), h, logger, backoff),
     watchPods: (h) => startListWatch(pods.source('pods'), h, logger, backoff),

@@ -1,7 +1,8 @@
 // The MeshKube implementation over @kubernetes/client-node 1.3.0: cluster-wide list (paged) then
 // watch of Namespaces, Pods, Services, EndpointSlices and the security policies through the
-// list-watch loop (relist after 410 Gone, backoff after errors), and policy status writes (merge
-// patch of the status subresource). Lists and watches share one keep-alive HTTPS agent
+// list-watch loop (relist after 410 Gone, backoff after errors), the Gateway and traffic kinds
+// likewise, status writes (merge patch of the status subresource), and create-or-patch of the
+// objects istiod owns for waypoints. Lists and watches share one keep-alive HTTPS agent
 // (keep-alive-agent.ts) instead of client-node's agent per request.
 
 import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
@@ -11,7 +12,8 @@ import { apiMessageOf, httpStatusOf } from './convert';
 import { keepAliveKubeConfig } from './keep-alive-agent';
 import { BackoffSettings, DEFAULT_BACKOFF, ListWatchSource, startListWatch } from './list-watch';
 import { toMeshEndpointSlice, toMeshNamespace, toMeshPod, toMeshPolicy, toMeshService } from './mesh-convert';
-import { namespacedKey, POLICY_RESOURCES, type MeshKube, type MeshPolicyKind } from './mesh-types';
+import { ownedDiffers } from './owned-objects';
+import { namespacedKey, OBJECT_RESOURCES, type MeshKube, type MeshObjectKind, type OwnedObject } from './mesh-types';
 
 export interface MeshKubeClientOptions {
   /** Limit for one list page (default 30 s). */
@@ -81,9 +83,9 @@ export function createMeshKubeClient(k8s: ClientNode, kc: KubeConfig, logger: Lo
   });
 
   /** A missing CRD lists as empty (warned once) so the rest of the mesh syncs; the watch then retries. */
-  const missingCrd = new Set<MeshPolicyKind>();
-  const listPolicies = async (kind: MeshPolicyKind, q: PageQuery): Promise<unknown> => {
-    const { group, version, plural } = POLICY_RESOURCES[kind];
+  const missingCrd = new Set<MeshObjectKind>();
+  const listObjects = async (kind: MeshObjectKind, q: PageQuery): Promise<unknown> => {
+    const { group, version, plural } = OBJECT_RESOURCES[kind];
     try {
       const page = await custom.listCustomObjectForAllNamespaces({ group, version, plural, ...q }) as unknown;
       if (missingCrd.delete(kind)) logger.info(`list ${plural}.${group}: the ${kind} CRD is installed now`);
@@ -96,25 +98,50 @@ export function createMeshKubeClient(k8s: ClientNode, kc: KubeConfig, logger: Lo
     }
   };
 
+  const watchObjects: MeshKube['watchObjects'] = (kind, handlers) => {
+    const { group, version, plural } = OBJECT_RESOURCES[kind];
+    return startListWatch(
+      source(`${plural}.${group}`, `/apis/${group}/${version}/${plural}`, (q) => listObjects(kind, q), toMeshPolicy, namespacedKey),
+      handlers, logger, backoff);
+  };
+  const writeObjectStatus: MeshKube['writeObjectStatus'] = async (kind, namespace, name, status) => {
+    const { group, version, plural } = OBJECT_RESOURCES[kind];
+    try {
+      await withTimeout(`write status of ${kind} ${namespace}/${name}`, () => custom.patchNamespacedCustomObjectStatus(
+        { group, version, plural, namespace, name, body: { status } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)));
+      return 'written';
+    } catch (err) {
+      if (err instanceof MeshError && httpStatusOf(err.cause) === 404) return 'gone';
+      throw err;
+    }
+  };
+  const objects = shared.makeApiClient(k8s.KubernetesObjectApi);
+  const applyOwned: MeshKube['applyOwned'] = async (object: OwnedObject) => {
+    const what = `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`;
+    type Obj = Parameters<typeof objects.create>[0];
+    let existing: Record<string, unknown> | undefined;
+    try {
+      const header = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace } };
+      existing = await withTimeout(`read ${what}`, () => objects.read(header)) as unknown as Record<string, unknown>;
+    } catch (err) {
+      if (!(err instanceof MeshError && httpStatusOf(err.cause) === 404)) throw err;
+    }
+    if (!existing) {
+      await withTimeout(`create ${what}`, () => objects.create(object as unknown as Obj, undefined, undefined, 'istiod'));
+      return 'created';
+    }
+    if (!ownedDiffers(existing, object)) return 'unchanged';
+    await withTimeout(`update ${what}`, () => objects.patch(object as unknown as Obj, undefined, undefined, 'istiod', undefined, k8s.PatchStrategy.MergePatch));
+    return 'updated';
+  };
+
   return {
-    watchPolicies: (kind, handlers) => {
-      const { group, version, plural } = POLICY_RESOURCES[kind];
-      return startListWatch(
-        source(`${plural}.${group}`, `/apis/${group}/${version}/${plural}`, (q) => listPolicies(kind, q), toMeshPolicy, namespacedKey),
-        handlers, logger, backoff);
-    },
-    writePolicyStatus: async (kind, namespace, name, conditions) => {
-      const { group, version, plural } = POLICY_RESOURCES[kind];
-      try {
-        await withTimeout(`write status of ${kind} ${namespace}/${name}`, () => custom.patchNamespacedCustomObjectStatus(
-          { group, version, plural, namespace, name, body: { status: { conditions } } },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)));
-        return 'written';
-      } catch (err) {
-        if (err instanceof MeshError && httpStatusOf(err.cause) === 404) return 'gone';
-        throw err;
-      }
-    },
+    watchObjects,
+    writeObjectStatus,
+    applyOwned,
+    watchPolicies: (kind, handlers) => watchObjects(kind, handlers),
+    writePolicyStatus: (kind, namespace, name, conditions) => writeObjectStatus(kind, namespace, name, { conditions }),
     watchNamespaces: (handlers) => startListWatch(
       source('namespaces', '/api/v1/namespaces', (q) => core.listNamespace(q), toMeshNamespace, (n) => n.name),
       handlers, logger, backoff),

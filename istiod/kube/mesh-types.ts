@@ -1,7 +1,8 @@
 // The narrow, plain-data view of the Kubernetes API that istiod's ambient model needs (`MeshKube`):
 // list+watch of Namespaces, Pods, Services and EndpointSlices, reduced to the fields the
-// Workload/Service derivations read, plus list+watch of the security policies (kept whole: the
-// converters validate them) and their status writes. Implemented over client-node
+// Workload/Service derivations read, plus list+watch of the security policies, Gateways and
+// traffic resources (kept whole: the converters validate them), their status writes, and the
+// objects istiod owns for waypoints. Implemented over client-node
 // (mesh-client.ts) and in memory for tests (memory-kube.ts).
 
 import type { WatchHandlers, Watcher } from './types';
@@ -102,12 +103,31 @@ export interface MeshEndpointSlice {
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 export type MeshPolicyKind = 'AuthorizationPolicy' | 'PeerAuthentication';
+/** Every custom kind istiod watches whole: the security policies plus the waypoint and traffic kinds. */
+export type MeshObjectKind = MeshPolicyKind | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'VirtualService' | 'DestinationRule';
 
-/** API coordinates of the policy kinds (group security.istio.io, version v1). */
-export const POLICY_RESOURCES: Readonly<Record<MeshPolicyKind, { readonly group: string; readonly version: string; readonly plural: string }>> = {
+export interface ObjectResource { readonly group: string; readonly version: string; readonly plural: string }
+
+/** API coordinates of the kinds istiod watches whole. */
+export const OBJECT_RESOURCES: Readonly<Record<MeshObjectKind, ObjectResource>> = {
   AuthorizationPolicy: { group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies' },
   PeerAuthentication: { group: 'security.istio.io', version: 'v1', plural: 'peerauthentications' },
+  Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+  VirtualService: { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' },
+  DestinationRule: { group: 'networking.istio.io', version: 'v1', plural: 'destinationrules' },
 };
+/** The policy kinds' coordinates (group security.istio.io, version v1). */
+export const POLICY_RESOURCES: Readonly<Record<MeshPolicyKind, ObjectResource>> = OBJECT_RESOURCES;
+
+/** An object istiod creates and owns (a waypoint's Deployment, Service, ServiceAccount). */
+export interface OwnedObject {
+  readonly apiVersion: string;
+  readonly kind: 'Deployment' | 'Service' | 'ServiceAccount';
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly [k: string]: unknown };
+  readonly [k: string]: unknown;
+}
 
 /** One `status.conditions` entry. */
 export interface MeshCondition {
@@ -141,6 +161,12 @@ export interface MeshKube {
   watchPolicies(kind: MeshPolicyKind, handlers: WatchHandlers<MeshPolicy>): Watcher;
   /** Replaces `status.conditions` (a merge patch of the status subresource); 'gone' when the object no longer exists. */
   writePolicyStatus(kind: MeshPolicyKind, namespace: string, name: string, conditions: readonly MeshCondition[]): Promise<'written' | 'gone'>;
+  /** Objects of any watched custom kind, kept whole (a missing CRD lists none, warned once). */
+  watchObjects(kind: MeshObjectKind, handlers: WatchHandlers<MeshPolicy>): Watcher;
+  /** Merge-patches the status subresource with `status` (lists inside it are replaced); 'gone' when the object no longer exists. */
+  writeObjectStatus(kind: MeshObjectKind, namespace: string, name: string, status: Readonly<Record<string, unknown>>): Promise<'written' | 'gone'>;
+  /** Creates the object, or merge-patches labels, annotations, ownerReferences and spec of the existing one; 'unchanged' when nothing differs. */
+  applyOwned(object: OwnedObject): Promise<'created' | 'updated' | 'unchanged'>;
 }
 
 export const namespacedKey = (o: { readonly namespace: string; readonly name: string }): string => `${o.namespace}/${o.name}`;

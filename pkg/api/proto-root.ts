@@ -30,6 +30,7 @@ export function protoRoot(): protobuf.Root {
       'istio/workload/workload.proto',
       'istio/security/authorization.proto',
       'envoy/service/discovery/v3/discovery.proto',
+      'ambit/waypoint/v1/waypoint.proto',
     ],
     { keepCase: false },
   );

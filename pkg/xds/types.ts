@@ -4,6 +4,8 @@
 
 export const ADDRESS_TYPE_URL = 'type.googleapis.com/istio.workload.Address';
 export const AUTHORIZATION_TYPE_URL = 'type.googleapis.com/istio.security.Authorization';
+/** ambit's L7 type for waypoints (pkg/api/waypoint-types.ts), one resource per waypoint. */
+export const WAYPOINT_CONFIG_TYPE_URL = 'type.googleapis.com/ambit.waypoint.v1.WaypointConfig';
 
 export const DELTA_ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
 
