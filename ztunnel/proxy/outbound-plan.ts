@@ -1,15 +1,18 @@
 // The outbound decision (pure, no sockets): given the state, this node and a captured connection
 // (client IP → original destination), say what to do with it — an HBONE tunnel to another node,
 // in-process delivery to a pod on this node, plain TCP passthrough, or a refusal with a reason.
-// Follows ztunnel's outbound procedure (reference/istio-ambient.md §2.5) minus waypoints and
-// multi-network, which later issues add as new plan kinds.
+// Follows ztunnel's outbound procedure (reference/istio-ambient.md §2.5) minus multi-network: a
+// destination bound to a waypoint (a Service VIP whose Service has one, or a pod IP whose Workload
+// has one) is tunnelled to a waypoint pod with the original address as `:authority`, and refused —
+// never delivered directly — when the waypoint cannot be resolved (we fail closed; Istio bypasses).
 
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Service, Workload } from '../../pkg/api/workload-types';
+import type { GatewayAddress, Service, Workload } from '../../pkg/api/workload-types';
 import { formatAuthority, unmapIpv4 } from '../../pkg/hbone/authority';
 import type { SpiffeId } from '../../pkg/identity/spiffe';
 import type { ProxySettings } from './types';
 import type { StateView } from '../state/types';
+import { resolveWaypoint, isWaypointOf } from './waypoint-plan';
 import { serviceSubjectAltNames, workloadAddress, workloadIdentity } from './workload-info';
 
 /** ztunnel's own well-known ports: a target on one of them would be a call to ourselves. */
@@ -45,24 +48,46 @@ export interface OutboundConnection {
   readonly destPort: number;
 }
 
+/** The waypoint a connection is sent through: `<ns>/<name>` and what bound it. */
+export interface WaypointHop {
+  readonly name: string;
+  /** `service`: the Service's waypoint (VIP dialled); `workload`: the pod's own waypoint (pod IP dialled). */
+  readonly scope: 'service' | 'workload';
+}
+
+/** Why a waypoint-bound destination was refused (the words of the log line, and its rate-limit key). */
+export interface WaypointFailure {
+  /** What the client dialled, e.g. `shop/reviews.shop.svc.cluster.local:9080`. */
+  readonly subject: string;
+  /** The Service key or workload `<ns>/<name>` the binding belongs to (port left out). */
+  readonly bound: string;
+  /** The waypoint as named by the binding, `<ns>/<name-or-host>` (or its IP). */
+  readonly waypoint: string;
+  /** e.g. `has no ready endpoints`. */
+  readonly problem: string;
+}
+
 export type OutboundPlan =
-  /** Tunnel to the destination's node: HBONE to `hboneAddress`, CONNECT `authority`. */
+  /** Tunnel to the destination's node (or its waypoint): HBONE to `hboneAddress`, CONNECT `authority`. */
   | {
       readonly kind: 'hbone';
       readonly source: Workload;
       readonly sourceIdentity: SpiffeId;
+      /** The next hop's workload: the destination pod, or the waypoint pod when `waypoint` is set. */
       readonly destination: Workload;
-      /** The Service the client dialled (by VIP), if any. */
+      /** The Service the client dialled (by VIP), if any — also when going through its waypoint. */
       readonly service?: Service;
       readonly hboneAddress: { readonly address: string; readonly port: number };
-      /** `podIP:targetPort`. */
+      /** `podIP:targetPort`; through a waypoint, the original `VIP:port` or `podIP:port`. */
       readonly authority: string;
       readonly targetAddress: string;
       readonly targetPort: number;
-      /** The destination workload's identity. */
+      /** The next hop's identity (the waypoint's when going through one). */
       readonly expectedIdentity: SpiffeId;
       /** The identity first, then the Service's subject alt names: the peer must present one of them. */
       readonly expectedIdentities: readonly SpiffeId[];
+      /** Set when the connection goes through a waypoint. */
+      readonly waypoint?: WaypointHop;
     }
   /** The destination is an HBONE workload on this node: deliver in-process (no network hop). */
   | {
@@ -84,7 +109,16 @@ export type OutboundPlan =
       readonly destination?: Workload;
       readonly service?: Service;
     }
-  | { readonly kind: 'deny'; readonly reason: string; readonly source?: Workload; readonly service?: Service };
+  | {
+      readonly kind: 'deny';
+      readonly reason: string;
+      readonly source?: Workload;
+      readonly service?: Service;
+      /** The workload dialled by pod IP, when known (telemetry). */
+      readonly destination?: Workload;
+      /** Set when the destination is bound to a waypoint that cannot be reached (fail closed). */
+      readonly waypoint?: WaypointFailure;
+    };
 
 const SELF_CALL = 'attempted recursive call to ourselves';
 
@@ -138,12 +172,23 @@ export function planOutbound(state: StateView, settings: PlanSettings, conn: Out
   let service: Service | undefined;
   const direct = state.workloadByAddress(destIP);
   if (direct) {
+    // A pod's own waypoint (§2.5 step 7), unless the waypoint itself is the one sending.
+    if (direct.waypoint && !isWaypointOf(state, direct.waypoint, source)) {
+      const bound = `${direct.namespace}/${direct.name}`;
+      const subject = `${bound} (${formatAuthority(destIP, conn.destPort)})`;
+      return viaWaypoint(state, settings, source, direct.waypoint, { scope: 'workload', subject, bound, destination: direct }, conn, random);
+    }
     destination = direct;
     targetAddress = destIP;
     targetPort = conn.destPort;
   } else {
     service = state.serviceByVip(destIP);
     if (!service) return { kind: 'passthrough', source, address: destIP, port: conn.destPort };
+    // The Service's waypoint (§2.5 step 4): no endpoint choice here, the waypoint balances.
+    if (service.waypoint) {
+      const bound = `${service.namespace}/${service.hostname}`;
+      return viaWaypoint(state, settings, source, service.waypoint, { scope: 'service', subject: `${bound}:${conn.destPort}`, bound, service }, conn, random);
+    }
     const upstream = pickEndpoint(state, service, conn.destPort, random);
     if ('deny' in upstream) return { kind: 'deny', source, service, reason: upstream.deny };
     destination = upstream.workload;
@@ -178,6 +223,56 @@ export function planOutbound(state: StateView, settings: PlanSettings, conn: Out
     targetPort,
     expectedIdentity,
     expectedIdentities: sans.length > 0 ? [expectedIdentity, ...sans] : [expectedIdentity],
+  };
+}
+
+interface Binding {
+  readonly scope: WaypointHop['scope'];
+  readonly subject: string;
+  readonly bound: string;
+  readonly service?: Service;
+  readonly destination?: Workload;
+}
+
+/** HBONE to a pod of the waypoint with the original address as authority, or a fail-closed refusal. */
+function viaWaypoint(
+  state: StateView,
+  settings: PlanSettings,
+  source: Workload,
+  gateway: GatewayAddress,
+  binding: Binding,
+  conn: OutboundConnection,
+  random: () => number,
+): OutboundPlan {
+  const destIP = unmapIpv4(conn.destIP);
+  const context = { ...(binding.service ? { service: binding.service } : {}), ...(binding.destination ? { destination: binding.destination } : {}) };
+  const resolution = resolveWaypoint(state, gateway, source, settings.hbonePort, random);
+  if (resolution.kind === 'failed') {
+    const { name: waypoint, problem } = resolution;
+    return {
+      kind: 'deny',
+      source,
+      ...context,
+      waypoint: { subject: binding.subject, bound: binding.bound, waypoint, problem },
+      reason: `${binding.subject} is bound to waypoint ${waypoint}, which ${problem}; refusing (fail closed)`,
+    };
+  }
+  const { target } = resolution;
+  const sourceIdentity = workloadIdentity(source);
+  if (!sourceIdentity) return { kind: 'deny', source, ...context, reason: `source workload ${source.namespace}/${source.name} has no valid identity` };
+  return {
+    kind: 'hbone',
+    source,
+    sourceIdentity,
+    destination: target.workload,
+    ...(binding.service ? { service: binding.service } : {}),
+    hboneAddress: { address: target.address, port: target.port },
+    authority: formatAuthority(destIP, conn.destPort),
+    targetAddress: destIP,
+    targetPort: conn.destPort,
+    expectedIdentity: target.identity,
+    expectedIdentities: target.expectedIdentities,
+    waypoint: { name: target.name, scope: binding.scope },
   };
 }
 

@@ -3,7 +3,10 @@
 // to a pod on this node, plain TCP passthrough, or a reset. Then bytes are spliced until both
 // directions finish, and the connection is recorded (metrics + access log) as reporter=source.
 // A tunnel stream the destination resets (RST_STREAM, e.g. a policy re-check closed it) ends the
-// splice as a reset, so the client gets a TCP RST too, never a clean end.
+// splice as a reset, so the client gets a TCP RST too, never a clean end. A destination bound to a
+// waypoint is tunnelled to the waypoint (access log `dst.waypoint=`); one whose waypoint cannot be
+// resolved is reset (fail closed), counted with response_flags="UH" and logged once per binding
+// and problem every 30 s.
 
 import type { Socket } from 'node:net';
 import { describeError } from '../../pkg/errors/mesh-error';
@@ -13,7 +16,8 @@ import { buildForwarded, newTraceparent } from '../../pkg/hbone/headers';
 import type { HboneStream } from '../../pkg/hbone/types';
 import { formatSpiffeId } from '../../pkg/identity/spiffe';
 import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
-import { RESPONSE_FLAGS, UNKNOWN_PEER, tcpLabels, workloadMeta } from '../telemetry/labels';
+import { RESPONSE_FLAGS, tcpLabels, workloadMeta } from '../telemetry/labels';
+import { LogLimiter } from '../telemetry/log-limiter';
 import type { TrackedConnection } from './connection-tracker';
 import { addressText, connectTarget, handlerCrashed, noop, type Destination, type ProxyContext } from './context';
 import { deliverLocal, type Client } from './local-delivery';
@@ -57,11 +61,23 @@ export async function handleOutbound(ctx: ProxyContext, socket: Socket, dest: De
   }
 }
 
+/** Per proxy process: how often a fail-closed waypoint refusal is logged. */
+const waypointLogLimits = new WeakMap<ProxyContext, LogLimiter>();
+
+function logWaypointRefusal(ctx: ProxyContext, plan: Extract<OutboundPlan, { kind: 'deny' }>): void {
+  const failure = plan.waypoint;
+  if (!failure) return;
+  let limiter = waypointLogLimits.get(ctx);
+  if (!limiter) waypointLogLimits.set(ctx, (limiter = new LogLimiter()));
+  if (limiter.allow(`${failure.bound}|${failure.waypoint}|${failure.problem}`)) ctx.deps.logger.warn(`outbound: ${plan.reason}`);
+}
+
 function deny(ctx: ProxyContext, plan: Extract<OutboundPlan, { kind: 'deny' }>, client: Client, dest: Destination, hooks: ClientHooks): void {
+  logWaypointRefusal(ctx, plan);
   const labels = tcpLabels({
     reporter: 'source',
     source: workloadMeta(plan.source),
-    destination: UNKNOWN_PEER,
+    destination: workloadMeta(plan.destination),
     ...(plan.service ? { service: plan.service } : {}),
     mtls: false,
   });
@@ -70,9 +86,11 @@ function deny(ctx: ProxyContext, plan: Extract<OutboundPlan, { kind: 'deny' }>, 
     ...(plan.source ? { srcWorkload: plan.source.name, srcNamespace: plan.source.namespace } : {}),
     dstAddr: addressText(unmapIpv4(dest.address), dest.port),
     ...(plan.service ? { dstService: plan.service.hostname } : {}),
+    ...(plan.destination ? { dstWorkload: plan.destination.name, dstNamespace: plan.destination.namespace } : {}),
+    ...(plan.waypoint ? { dstWaypoint: plan.waypoint.waypoint } : {}),
     direction: 'outbound',
   });
-  refuse(hooks, 'denied', plan.reason, RESPONSE_FLAGS.deny, record);
+  refuse(hooks, 'denied', plan.reason, plan.waypoint ? RESPONSE_FLAGS.noHealthyUpstream : RESPONSE_FLAGS.deny, record);
 }
 
 async function passthrough(
@@ -129,6 +147,7 @@ async function tunnel(ctx: ProxyContext, plan: Extract<OutboundPlan, { kind: 'hb
     dstWorkload: plan.destination.name,
     dstNamespace: plan.destination.namespace,
     dstIdentity: formatSpiffeId(plan.expectedIdentity),
+    ...(plan.waypoint ? { dstWaypoint: plan.waypoint.name } : {}),
     direction: 'outbound',
   });
   let cert: WorkloadCertificate;

@@ -1,5 +1,5 @@
 // The access-log line written once per connection when it closes, with ztunnel's field names
-// (`src.addr`, `dst.hbone_addr`, `bytes_sent`, ...) and, for connections that reached L4
+// (`src.addr`, `dst.hbone_addr`, `bytes_sent`, ...; `dst.waypoint` when sent through one) and, for connections that reached L4
 // authorization, its outcome (`authz.result`, `authz.policy`, `authz.dry_run_result`,
 // `authz.dry_run_policy`). Pure formatting: values that may hold spaces, quotes or peer-supplied
 // text are JSON-quoted, absent ones are left out.
@@ -21,6 +21,8 @@ export interface AccessLogFields {
   readonly dstWorkload?: string;
   readonly dstNamespace?: string;
   readonly dstIdentity?: string;
+  /** `<ns>/<name>` of the waypoint the connection was sent through (or refused for). */
+  readonly dstWaypoint?: string;
   readonly direction: Direction;
 }
 
@@ -70,6 +72,7 @@ export function formatAccessLog(fields: AccessLogFields, result: AccessLogResult
   add('dst.workload', fields.dstWorkload);
   add('dst.namespace', fields.dstNamespace);
   add('dst.identity', fields.dstIdentity, true);
+  add('dst.waypoint', fields.dstWaypoint);
   add('direction', fields.direction, true);
   parts.push(`bytes_sent=${result.bytesSent}`);
   parts.push(`bytes_recv=${result.bytesRecv}`);

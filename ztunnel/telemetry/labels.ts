@@ -37,13 +37,18 @@ export type TcpLabels = Readonly<Record<TcpLabelName, string>>;
 
 export type Reporter = 'source' | 'destination';
 
-/** `response_flags` values (Istio's). */
+/**
+ * `response_flags` values (Istio's). `UH` (Envoy's "no healthy upstream") marks a connection
+ * refused because its destination is bound to a waypoint that cannot be reached — unknown, or with
+ * no ready pod — which ambit refuses rather than bypass (fail closed).
+ */
 export const RESPONSE_FLAGS = {
   none: '-',
   deny: 'DENY',
   connect: 'CONNECT',
   tlsFailure: 'TLS_FAILURE',
   identity: 'IDENTITY_ERROR',
+  noHealthyUpstream: 'UH',
 } as const;
 export type ResponseFlag = (typeof RESPONSE_FLAGS)[keyof typeof RESPONSE_FLAGS];
 
