@@ -1,13 +1,14 @@
 // Where the xDS server's resources come from, one source per type URL: the current encoded
 // resources, a change feed (debounced by the server), and a refresh that re-derives the changed
 // names. The Address source sits on the model's AddressIndex, the Authorization source on the
-// policy index; a type with nothing behind it can be served empty so a client's initial sync
-// still completes.
+// policy index, the WaypointConfig source on the waypoint config index; a type with nothing
+// behind it can be served empty so a client's initial sync still completes.
 
 import { authorizationResourceName, type Authorization } from '../../pkg/api/authorization-types';
+import { waypointConfigName, type WaypointConfig } from '../../pkg/api/waypoint-types';
 import type { Address } from '../../pkg/api/workload-types';
 import type { Logger } from '../../pkg/log/logger';
-import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from '../../pkg/xds/types';
+import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, WAYPOINT_CONFIG_TYPE_URL } from '../../pkg/xds/types';
 import type { PolicyIndex } from '../model/policy-index';
 import type { AddressIndex } from '../model/types';
 import { AddressResourceCache, ResourceCache, type CacheUpdate, type CachedResource } from './resource-cache';
@@ -25,7 +26,7 @@ export interface ResourceSource {
   stop(): void;
 }
 
-interface IndexView<T> {
+export interface IndexView<T> {
   readonly synced: Promise<void>;
   current(): ReadonlyMap<string, T>;
   onChange(listener: (names: ReadonlySet<string>) => void): () => void;
@@ -67,6 +68,12 @@ export function authorizationSource(index: PolicyIndex, encode: (policy: Authori
   const view = { synced: index.synced, current: () => index.authorizations(), onChange: index.onChange.bind(index) };
   const cache = new ResourceCache<Authorization>({ name: authorizationResourceName, aliases: () => [], encode });
   return cachedSource(AUTHORIZATION_TYPE_URL, 'Authorization', view, cache, logger);
+}
+
+/** ambit's WaypointConfig type (one resource per waypoint Gateway) over the waypoint config index. */
+export function waypointConfigSource(index: IndexView<WaypointConfig>, encode: (config: WaypointConfig) => Buffer, logger: Logger): ResourceSource {
+  const cache = new ResourceCache<WaypointConfig>({ name: waypointConfigName, aliases: () => [], encode });
+  return cachedSource(WAYPOINT_CONFIG_TYPE_URL, 'WaypointConfig', index, cache, logger);
 }
 
 const NO_RESOURCES: ReadonlyMap<string, CachedResource> = new Map();

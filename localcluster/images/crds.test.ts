@@ -129,7 +129,7 @@ test('every sample parses and names apiVersion, kind and metadata.name, without 
 
 test('sample Deployments select their own pods and use images the local cluster knows', () => {
   const deployments = samples.filter((s) => s.doc.kind === 'Deployment');
-  assert.deepEqual(deployments.map((d) => get(d.doc, 'metadata', 'name')).sort(), ['client', 'echo-v1', 'echo-v2', 'tcp-echo']);
+  assert.deepEqual(deployments.map((d) => get(d.doc, 'metadata', 'name')).sort(), ['client', 'echo-v1', 'echo-v2', 'grpc-echo', 'tcp-echo']);
   for (const { doc } of deployments) {
     const match = get(doc, 'spec', 'selector', 'matchLabels');
     const labels = get(doc, 'spec', 'template', 'metadata', 'labels');
@@ -149,7 +149,7 @@ test('the echo Service targets the port the echo pods listen on', () => {
   assert.ok(svc);
   assert.deepEqual(get(svc.doc, 'spec', 'ports', 0), { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' });
   assert.deepEqual(get(svc.doc, 'spec', 'selector'), { app: 'echo' });
-  const v1 = samples.find((s) => get(s.doc, 'metadata', 'name') === 'echo-v1');
+  const v1 = samples.find((s) => s.doc.kind === 'Deployment' && get(s.doc, 'metadata', 'name') === 'echo-v1');
   const env = get(v1?.doc, 'spec', 'template', 'spec', 'containers', 0, 'env');
   assert.ok(Array.isArray(env));
   const fieldPaths = env.map((e) => get(e, 'valueFrom', 'fieldRef', 'fieldPath')).filter(Boolean);

@@ -1,6 +1,7 @@
 // The `ambit/echo` sample app: an HTTP/1.1 server that answers every request with JSON naming the
 // pod, version and node plus what it saw (method, path, headers, source address). GET /healthz
-// answers `ok`; ?status, ?delay and ?size shape the reply (see echo-response.ts). SIGTERM drains
+// answers `ok`; ?status, ?delay and ?size shape the reply (see echo-response.ts); FAIL_EVERY=N
+// answers every Nth request with FAIL_STATUS (default 503), a flaky backend for retry examples. SIGTERM drains
 // in-flight requests, then exits. Runnable as a program; tests call startEchoServer in-process.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,10 @@ export interface EchoServerOptions {
   log?: (line: string) => void;
   /** How long close() lets in-flight requests finish before cutting connections. Default 5 s. */
   shutdownGraceMs?: number;
+  /** Every Nth request (health checks aside) is answered with `failStatus`: a flaky backend. 0 = never. */
+  failEvery?: number;
+  /** Default 503. */
+  failStatus?: number;
 }
 
 export interface RunningEchoServer {
@@ -32,6 +37,9 @@ export function startEchoServer(opts: EchoServerOptions = {}): Promise<RunningEc
   const log = opts.log ?? ((line: string) => console.log(line));
   const graceMs = opts.shutdownGraceMs ?? 5_000;
   let draining = false;
+  let served = 0;
+  const failEvery = opts.failEvery ?? 0;
+  const failStatus = opts.failStatus ?? 503;
 
   const server = http.createServer((req, res) => {
     const started = Date.now();
@@ -68,6 +76,10 @@ export function startEchoServer(opts: EchoServerOptions = {}): Promise<RunningEc
       if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
         if (draining) send(503, 'text/plain; charset=utf-8', Buffer.from('shutting down\n'));
         else send(200, 'text/plain; charset=utf-8', Buffer.from('ok'));
+        return;
+      }
+      if (failEvery > 0 && ++served % failEvery === 0) {
+        send(failStatus, 'text/plain; charset=utf-8', Buffer.from(`injected failure from ${identity.pod}\n`));
         return;
       }
       const parsed = parseDirectives(search);
@@ -118,9 +130,18 @@ async function main(): Promise<void> {
   const port = portFromEnv(process.env.PORT, 8080);
   if (typeof port === 'string') exitWithConfigError(port);
   const identity = identityFromEnv(process.env);
-  const server = await startEchoServer({ port, identity });
+  const failEvery = countFromEnv('FAIL_EVERY', process.env.FAIL_EVERY);
+  const failStatus = countFromEnv('FAIL_STATUS', process.env.FAIL_STATUS);
+  if (failStatus !== 0 && (failStatus < 200 || failStatus > 599)) exitWithConfigError(`FAIL_STATUS must be an HTTP status (200-599), got "${process.env.FAIL_STATUS}"`);
+  const server = await startEchoServer({ port, identity, failEvery, ...(failStatus ? { failStatus } : {}) });
   exitOnTerminationSignal(() => server.close());
   console.log(`echo ${identity.version} (pod ${identity.pod}) listening on port ${server.port}`);
+}
+
+function countFromEnv(name: string, raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 0;
+  if (!/^\d{1,6}$/.test(raw.trim())) exitWithConfigError(`${name} must be a whole number, got "${raw}"`);
+  return Number(raw.trim());
 }
 
 if (require.main === module) {

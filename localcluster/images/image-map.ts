@@ -33,6 +33,7 @@ export type ImageEntry =
 export const IMAGE_TABLE: readonly ImageEntry[] = [
   { image: 'ambit/echo', runtime: 'node', script: 'localcluster/images/echo-server.js', defaultArgs: [], description: 'HTTP echo sample app (PORT, default 8080)' },
   { image: 'ambit/tcp-echo', runtime: 'node', script: 'localcluster/images/tcp-echo.js', defaultArgs: [], description: 'TCP echo sample app with whoami (PORT, default 9000)' },
+  { image: 'ambit/grpc-echo', runtime: 'node', script: 'localcluster/images/grpc-echo.js', defaultArgs: [], description: 'gRPC echo sample app (PORT, default 9090)' },
   { image: 'ambit/sleep', runtime: 'node', script: 'localcluster/images/sleep.js', defaultArgs: [], description: 'client pod that sleeps until SIGTERM' },
   { image: 'ambit/istiod', runtime: 'node', script: 'istiod/main.js', defaultArgs: [], description: 'control plane' },
   { image: 'ambit/ztunnel', runtime: 'node', script: 'ztunnel/main.js', defaultArgs: [], description: 'node proxy (DaemonSet)' },
