@@ -2,7 +2,8 @@
 // samples with kubectl, shows requests from the client pod to the echo Service by name, then labels
 // the namespace ambient and shows the same requests carried across nodes in HBONE (the ztunnels'
 // metrics name both workloads and the client's SPIFFE identity; with tcpdump installed, what
-// crossed the wire), then what to try next.
+// crossed the wire), then deploys a waypoint with a 90/10 canary route and counts who answered
+// (demo-waypoint.ts), then what to try next.
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { statePaths } from '../localcluster/cluster/config';
 import { hostVethName, nodeNetnsName } from '../localcluster/runtime/names';
 import { install } from './install';
 import { wireCheck } from './demo-wire';
+import { waypointDemo } from './demo-waypoint';
 import { ParsedArgs, UsageError } from './args';
 import { DIST_DIR, execInPod, findPod, kubeClient, localUp } from './local';
 
@@ -36,8 +38,9 @@ export async function demo(args: ParsedArgs): Promise<void> {
   const kubeconfig = statePaths(cfg.stateDir).kubeconfig;
   out('\n$ ambit install');
   await install({ kubeconfig, timeoutMs: 180_000 });
-  out('\n$ kubectl apply -f manifests/crds/ -f manifests/samples/');
-  out((await kubectl(kubeconfig, ['apply', '-f', join(REPO, 'manifests', 'crds'), '-f', join(REPO, 'manifests', 'samples')])).trimEnd());
+  const samples = ['echo.yaml', 'echo-versions.yaml', 'tcp-echo.yaml', 'client.yaml'];
+  out(`\n$ kubectl apply -f manifests/crds/ ${samples.map((f) => `-f manifests/samples/${f}`).join(' ')}`);
+  out((await kubectl(kubeconfig, ['apply', '-f', join(REPO, 'manifests', 'crds'), ...samples.flatMap((f) => ['-f', join(REPO, 'manifests', 'samples', f)])])).trimEnd());
 
   const apps = kubeClient(cfg).makeApiClient(AppsV1Api);
   const wanted = ['echo-v1', 'echo-v2', 'tcp-echo', 'client'];
@@ -82,12 +85,15 @@ export async function demo(args: ParsedArgs): Promise<void> {
   if (wire.summary) out(wire.summary);
   out('\nztunnel metrics (the echo side, reporter=destination):');
   for (const line of await ztunnelMetrics(cfg)) out(`  ${line}`);
+  await waypointDemo(cfg, kubeconfig, client, (a) => kubectl(kubeconfig, a));
   out(`
 What to try next:
   export KUBECONFIG=${kubeconfig}
   kubectl get pods,svc,endpointslices -A
   bin/ambit local exec default/deploy/client -- curl -s http://echo.default.svc.cluster.local/
   ip netns exec ${nodeNetnsName(cfg.name, 1)} curl -s localhost:15000/config_dump   # a ztunnel's view
+  bin/ambit waypoint status -n default                          # the waypoint, its pods and what binds to it
+  kubectl delete httproute echo-canary                          # back to the Service's own balancing
   kubectl label namespace default istio.io/dataplane-mode-      # back to plaintext, no restart
   bin/ambit local logs istio-system/daemonset/ztunnel
   bin/ambit local down      # removes everything the cluster created`);

@@ -5,12 +5,14 @@ import { parseArgs, UsageError } from './args';
 import { demo } from './demo';
 import { INSTALL_USAGE, installCommand } from './install';
 import { LOCAL_USAGE, localCommand } from './local';
+import { WAYPOINT_USAGE, waypointCommand } from './waypoint';
 import { ZTUNNEL_CONFIG_USAGE, ztunnelConfigCommand } from './ztunnel-config';
 
 const USAGE = `usage: ambit <command>
 
   demo                 bring up the local cluster, deploy the samples, and show a request
   ${INSTALL_USAGE}
+  ${WAYPOINT_USAGE}
   ${ZTUNNEL_CONFIG_USAGE}
 ${LOCAL_USAGE.split('\n').map((l) => `  ${l}`).join('\n')}
 `;
@@ -22,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'local': await localCommand(rest); break;
       case 'install': await installCommand(rest); break;
       case 'ztunnel-config': await ztunnelConfigCommand(rest); break;
+      case 'waypoint': await waypointCommand(rest); break;
       case 'demo': await demo(parseArgs(rest, { nodes: 'value', name: 'value', block: 'value' })); break;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); break;
       default: throw new UsageError(`unknown command '${cmd}'\n\n${USAGE}`);
