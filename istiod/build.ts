@@ -1,7 +1,8 @@
 // Wires istiod from its configuration: Kubernetes clients → root of trust (cacerts /
-// istio-ca-secret) → root-certificate publisher → security-policy index → ambient address index
-// (workloads list the policies that select them) → one gRPC server with the
-// CA and the delta ADS server → the monitoring listener (/metrics, /ready). Returns DESIGN §8's
+// istio-ca-secret) → root-certificate publisher → security-policy index → waypoint controller
+// (Deployments and status for Gateways of class istio-waypoint) → ambient address index
+// (workloads list the policies that select them, Services and workloads their waypoint) → one
+// gRPC server with the CA and the delta ADS server → the monitoring listener (/metrics, /ready). Returns DESIGN §8's
 // `{ addresses, ready, shutdown() }` so tests run istiod in-process on port 0.
 
 import { encodeAuthorization } from '../pkg/api/authorization-codec';
@@ -22,6 +23,7 @@ import type { CaKube } from './kube/types';
 import { modelSettings, startAddressIndex } from './model/index';
 import { startPolicyIndex, type PolicyIndex } from './model/policy-index';
 import type { AddressIndex } from './model/types';
+import { startWaypointController, type WaypointController } from './waypoint/controller';
 import { createAuthenticator } from './xds/authenticate';
 import { caMetrics } from './xds/ca-metrics';
 import { xdsMetrics, type XdsMetrics } from './xds/metrics';
@@ -68,6 +70,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
   let grpc: RunningGrpcServer | undefined;
   let index: AddressIndex | undefined;
   let policies: PolicyIndex | undefined;
+  let waypoints: WaypointController | undefined;
   let sources: ResourceSource[] = [];
   let xds: XdsServer | undefined;
   let monitoring: MonitoringServer | undefined;
@@ -77,6 +80,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     await monitoring?.close();
     for (const s of sources) s.stop();
     await index?.stop();
+    await waypoints?.stop();
     await policies?.stop();
     await publisher?.stop();
   };
@@ -102,9 +106,9 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
 
     // Istio's root namespace is istiod's own: selector-less policies there are mesh-wide.
     policies = startPolicyIndex({ kube: meshKube, conversion: { rootNamespace: config.namespace, trustDomain: config.trustDomain }, logger });
-    index = startAddressIndex({
-      kube: meshKube, settings: modelSettings({ trustDomain: config.trustDomain, clusterId: config.clusterId }), logger, policies,
-    });
+    const settings = modelSettings({ trustDomain: config.trustDomain, clusterId: config.clusterId });
+    waypoints = startWaypointController({ kube: meshKube, settings, logger, namespace: config.namespace });
+    index = startAddressIndex({ kube: meshKube, settings, logger, policies, waypoints });
     const encodePolicy = (p: Authorization): Buffer => { const b = encodeAuthorization(p); return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
     sources = [addressSource(index, encodeAddress, logger), authorizationSource(policies, encodePolicy, logger)];
     xds = createXdsServer({
@@ -144,7 +148,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     });
     const publisherReady = publisher.synced.then(() => { publisherSynced = true; });
 
-    const running = { grpc, publisher, index, policies, monitoring, xds: xdsServer, sources };
+    const running = { grpc, publisher, index, policies, waypoints, monitoring, xds: xdsServer, sources };
     let shuttingDown: Promise<void> | undefined;
     return {
       addresses: {
@@ -164,6 +168,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
           await running.monitoring.close();
           for (const s of running.sources) s.stop();
           await running.index.stop();
+          await running.waypoints.stop();
           await running.policies.stop();
           await running.publisher.stop();
           logger.info('istiod stopped');

@@ -3,12 +3,13 @@
 // and selector, EndpointSlice references by pod and by IP), and the current Address resources.
 // Each apply*/delete* call recomputes only the affected Addresses and adds the names that really
 // changed (deep comparison) to the given set. Until `rebuild()` (after the first lists) it only
-// fills the caches. The policy names each workload lists come from a lookup (the policy index).
+// fills the caches. The policy names each workload lists come from a lookup (the policy index), the
+// waypoint Gateways Services and workloads bind to from another (the waypoint directory).
 
 import type { Address } from '../../pkg/api/workload-types';
 import type { MeshEndpointSlice, MeshNamespace, MeshPod, MeshService } from '../kube/mesh-types';
 import { deepEqual } from './deep-equal';
-import { deriveService, serviceResourceName } from './derive-service';
+import { deriveService, serviceResourceName, type WaypointGateways } from './derive-service';
 import { deriveWorkload, workloadUid } from './derive-workload';
 import { firstPair, PairIndex } from './label-index';
 import type { ModelSettings } from './settings';
@@ -59,7 +60,9 @@ export class AddressState {
   private readonly podRefs = new RefCounts();
   private readonly ipRefs = new RefCounts();
 
-  constructor(private readonly settings: ModelSettings, private readonly policiesFor: WorkloadPolicyLookup = NO_POLICIES) {}
+  /** Without `gateways`, nothing is bound to a waypoint. */
+  constructor(private readonly settings: ModelSettings, private readonly policiesFor: WorkloadPolicyLookup = NO_POLICIES,
+    private readonly gateways?: () => WaypointGateways) {}
 
   addresses(): ReadonlyMap<string, Address> {
     return this.current;
@@ -79,11 +82,19 @@ export class AddressState {
   applyNamespace(ns: MeshNamespace, changed: Changed): void {
     const old = this.namespaces.get(ns.name);
     this.namespaces.set(ns.name, ns);
-    if (!old || !deepEqual(old.labels, ns.labels)) this.recomputeNamespacePods(ns.name, changed);
+    if (!old || !deepEqual(old.labels, ns.labels)) this.recomputeNamespace(ns.name, changed);
   }
 
   deleteNamespace(name: string, changed: Changed): void {
-    if (this.namespaces.delete(name)) this.recomputeNamespacePods(name, changed);
+    if (this.namespaces.delete(name)) this.recomputeNamespace(name, changed);
+  }
+
+  /** The waypoints the Services and workloads of these namespaces bind to may have changed. */
+  waypointsChanged(namespaces: Iterable<string>, changed: Changed): void {
+    for (const ns of namespaces) {
+      for (const name of this.services.get(ns)?.keys() ?? []) this.recomputeService(ns, name, changed);
+      this.recomputeNamespacePods(ns, changed);
+    }
   }
 
   /** The policies selecting workloads of these namespaces (or of all) may have changed. */
@@ -173,7 +184,8 @@ export class AddressState {
     const resource = serviceResourceName(namespace, name, this.settings);
     if (!this.live) return resource;
     const svc = this.services.get(namespace)?.get(name);
-    const service = svc && deriveService(svc, this.settings);
+    const waypoints = this.gateways && { namespaceLabels: this.namespaces.get(namespace)?.labels ?? {}, gateways: this.gateways() };
+    const service = svc && deriveService(svc, this.settings, waypoints);
     this.setAddress(resource, service ? { kind: 'service', service } : undefined, changed);
     return resource;
   }
@@ -201,7 +213,7 @@ export class AddressState {
       slices.push(...(this.slicesByService.get(svcKey)?.values() ?? []));
     }
     const workload = deriveWorkload(pod, this.namespaces.get(namespace), [...candidates.values()], this.settings, slices,
-      this.policiesFor(namespace, pod.labels));
+      this.policiesFor(namespace, pod.labels), this.gateways?.());
     this.setAddress(uid, workload ? { kind: 'workload', workload } : undefined, changed);
     return uid;
   }
@@ -209,6 +221,12 @@ export class AddressState {
   private recomputePodKey(podKey: string, changed: Changed): void {
     const slash = podKey.indexOf('/');
     this.recomputePod(podKey.slice(0, slash), podKey.slice(slash + 1), changed);
+  }
+
+  /** Namespace labels enroll pods and (with waypoints) bind Services and pods to a waypoint. */
+  private recomputeNamespace(namespace: string, changed: Changed): void {
+    if (this.gateways) this.waypointsChanged([namespace], changed);
+    else this.recomputeNamespacePods(namespace, changed);
   }
 
   private recomputeNamespacePods(namespace: string, changed: Changed): void {

@@ -1,10 +1,12 @@
 // Unit tests for Pod → Workload: which pods have a workload, HBONE enrollment (namespace/pod
 // labels, opt-out, kube-system, host network, sidecars), identity and telemetry fields, owners,
-// readiness, and the Services a pod backs with named target ports resolved per pod.
+// readiness, the Services a pod backs with named target ports resolved per pod, and the workload
+// waypoint a pod is bound to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Workload } from '../../pkg/api/workload-types';
 import type { MeshNamespace, MeshPod, MeshService } from '../kube/mesh-types';
+import type { WaypointGateway } from '../waypoint/types';
 import { deriveWorkload } from './derive-workload';
 import { modelSettings } from './settings';
 import { ns, pod, service, SETTINGS, slice } from './test-fixtures';
@@ -151,4 +153,29 @@ test('services: selector-less Services count when their EndpointSlices list the 
   });
   assert.deepEqual(deriveWorkload(p, ns('shop'), [manual], SETTINGS, [otherPod])?.services, {});
   assert.deepEqual(deriveWorkload(p, ns('shop'), [manual], SETTINGS, [])?.services, {}, 'no slices, no membership');
+});
+
+const gw = (name: string, waypointFor: WaypointGateway['waypointFor']): [string, WaypointGateway] =>
+  [`shop/${name}`, { namespace: 'shop', name, uid: name, generation: 1, waypointFor, ready: true, problems: [] }];
+const GATEWAYS = new Map([gw('waypoint', 'service'), gw('pods', 'workload'), gw('both', 'all')]);
+const waypointOfPod = (labels: Record<string, string>, nsLabels: Record<string, string> = {}): string | undefined => {
+  const w = deriveWorkload(pod('shop', 'web-1', { labels }), ns('shop', nsLabels), [], SETTINGS, [], [], GATEWAYS)?.waypoint;
+  return w?.kind === 'hostname' ? `${w.hostname.namespace} ${w.hostname.hostname} ${w.hboneMtlsPort}` : undefined;
+};
+
+test('waypoint-for=workload (or all) binds pods; a service waypoint does not', () => {
+  assert.equal(waypointOfPod({ 'istio.io/use-waypoint': 'pods' }), 'shop pods.shop.svc.cluster.local 15008');
+  assert.equal(waypointOfPod({}, { 'istio.io/use-waypoint': 'both' }), 'shop both.shop.svc.cluster.local 15008');
+  assert.equal(waypointOfPod({}, { 'istio.io/use-waypoint': 'waypoint' }), undefined);
+  assert.equal(waypointOfPod({ 'istio.io/use-waypoint': 'none' }, { 'istio.io/use-waypoint': 'both' }), undefined);
+});
+
+test('a pod labelled with an unknown waypoint is bound (fail closed); its namespace label alone does not bind it', () => {
+  assert.equal(waypointOfPod({ 'istio.io/use-waypoint': 'missing' }), 'shop missing.shop.svc.cluster.local 15008');
+  assert.equal(waypointOfPod({}, { 'istio.io/use-waypoint': 'missing' }), undefined);
+});
+
+test('the waypoint\'s own pods are never bound', () => {
+  assert.equal(waypointOfPod({ 'gateway.istio.io/managed': 'istio.io-mesh-controller', 'gateway.networking.k8s.io/gateway-name': 'both' },
+    { 'istio.io/use-waypoint': 'both' }), undefined);
 });

@@ -1,11 +1,12 @@
 // Kubernetes Pod → `istio.workload.Workload` (pure): which pods get a workload at all, HBONE
 // enrollment, identity, telemetry names, owner, health, and the Services the pod backs (selector
 // Services in its namespace, plus selector-less Services whose EndpointSlices list it) with the
-// target port each service port maps to on this pod.
+// target port each service port maps to on this pod, and the workload waypoint it is bound to.
 
 import type { PortMapping, Workload } from '../../pkg/api/workload-types';
 import type { MeshEndpointSlice, MeshNamespace, MeshPod, MeshService, MeshServicePort } from '../kube/mesh-types';
 import { appProtocolOf } from './app-protocol';
+import { waypointOf, type WaypointGateways } from './derive-service';
 import { serviceHostname, type ModelSettings } from './settings';
 import {
   canonicalName, canonicalRevision, hasSelector, isAmbientEnrolled, selects, workloadNameAndType,
@@ -69,12 +70,15 @@ export function podServices(pod: MeshPod, services: readonly MeshService[], sett
  * The Workload for a pod, or undefined when the pod has none (no IP, host network, finished or
  * being deleted). `services` may hold any Services (non-matching ones are ignored);
  * `endpointSlices` are only read for selector-less Services; `authorizationPolicies` are the
- * names of the selector policies that select the pod.
+ * names of the selector policies that select the pod; `gateways` (the known waypoint Gateways)
+ * binds the pod to a workload waypoint — without it the pod has none.
  */
 export function deriveWorkload(pod: MeshPod, namespace: MeshNamespace | undefined, services: readonly MeshService[],
-  settings: ModelSettings, endpointSlices: readonly MeshEndpointSlice[] = [], authorizationPolicies: readonly string[] = []): Workload | undefined {
+  settings: ModelSettings, endpointSlices: readonly MeshEndpointSlice[] = [], authorizationPolicies: readonly string[] = [],
+  gateways?: WaypointGateways): Workload | undefined {
   if (!hasWorkload(pod)) return undefined;
   const { workloadName, workloadType } = workloadNameAndType(pod);
+  const waypoint = gateways && waypointOf('workload', pod.namespace, pod.labels, namespace?.labels ?? {}, gateways, settings);
   return {
     uid: workloadUid(pod.namespace, pod.name, settings),
     name: pod.name,
@@ -84,6 +88,7 @@ export function deriveWorkload(pod: MeshPod, namespace: MeshNamespace | undefine
     tunnelProtocol: isAmbientEnrolled(pod, namespace) ? 'HBONE' : 'NONE',
     trustDomain: settings.trustDomain,
     serviceAccount: pod.serviceAccountName,
+    ...(waypoint ? { waypoint } : {}),
     node: pod.nodeName ?? '',
     canonicalName: canonicalName(pod.labels, workloadName),
     canonicalRevision: canonicalRevision(pod.labels),

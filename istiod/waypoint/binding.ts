@@ -8,9 +8,10 @@
 // client's ztunnel instead of silently skipping the waypoint — but a namespace label alone does
 // not bind pods to an unknown Gateway (the default waypoint-for is `service`).
 
+import type { GatewayAddress } from '../../pkg/api/workload-types';
 import type { Labels } from '../kube/mesh-types';
 import {
-  MANAGED_LABEL, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL, type WaypointGateway, type WaypointRef,
+  MANAGED_LABEL, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL, WAYPOINT_HBONE_PORT, type WaypointGateway, type WaypointRef,
 } from './types';
 
 export type BindingKind = 'service' | 'workload';
@@ -59,4 +60,9 @@ export function boundWaypoint(kind: BindingKind, objectNamespace: string, object
 /** The waypoint's Service hostname, which ztunnel resolves to the waypoint's pods. */
 export function waypointHostname(ref: WaypointRef, clusterDomain = 'cluster.local'): string {
   return `${ref.name}.${ref.namespace}.svc.${clusterDomain}`;
+}
+
+/** The `waypoint` field of a bound Service or Workload: the waypoint Service's hostname and the HBONE port. */
+export function waypointGatewayAddress(ref: WaypointRef, clusterDomain = 'cluster.local'): GatewayAddress {
+  return { kind: 'hostname', hostname: { namespace: ref.namespace, hostname: waypointHostname(ref, clusterDomain) }, hboneMtlsPort: WAYPOINT_HBONE_PORT };
 }
