@@ -29,7 +29,10 @@ import { caMetrics } from './xds/ca-metrics';
 import { xdsMetrics, type XdsMetrics } from './xds/metrics';
 import { startMonitoringServer, type MonitoringServer } from './xds/monitoring';
 import { createXdsServer, type XdsServer } from './xds/server';
-import { addressSource, authorizationSource, type ResourceSource } from './xds/sources';
+import { addressSource, authorizationSource, waypointConfigSource, type ResourceSource } from './xds/sources';
+import { encodeWaypointConfig } from '../pkg/api/waypoint-codec';
+import type { WaypointConfig } from '../pkg/api/waypoint-types';
+import { startWaypointConfigIndex, type WaypointConfigIndex } from './model/waypoint-config-index';
 
 export interface BuildOptions {
   readonly logger?: Logger;
@@ -71,6 +74,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
   let index: AddressIndex | undefined;
   let policies: PolicyIndex | undefined;
   let waypoints: WaypointController | undefined;
+  let routes: WaypointConfigIndex | undefined;
   let sources: ResourceSource[] = [];
   let xds: XdsServer | undefined;
   let monitoring: MonitoringServer | undefined;
@@ -80,6 +84,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     await monitoring?.close();
     for (const s of sources) s.stop();
     await index?.stop();
+    await routes?.stop();
     await waypoints?.stop();
     await policies?.stop();
     await publisher?.stop();
@@ -109,8 +114,12 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     const settings = modelSettings({ trustDomain: config.trustDomain, clusterId: config.clusterId });
     waypoints = startWaypointController({ kube: meshKube, settings, logger, namespace: config.namespace });
     index = startAddressIndex({ kube: meshKube, settings, logger, policies, waypoints });
+    routes = startWaypointConfigIndex({ kube: meshKube, directory: waypoints, logger,
+      settings: { clusterId: config.clusterId, clusterDomain: settings.domainSuffix } });
     const encodePolicy = (p: Authorization): Buffer => { const b = encodeAuthorization(p); return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
-    sources = [addressSource(index, encodeAddress, logger), authorizationSource(policies, encodePolicy, logger)];
+    const encodeWaypoint = (c: WaypointConfig): Buffer => { const b = encodeWaypointConfig(c); return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
+    sources = [addressSource(index, encodeAddress, logger), authorizationSource(policies, encodePolicy, logger),
+      waypointConfigSource(routes, encodeWaypoint, logger)];
     xds = createXdsServer({
       sources,
       authenticator: createAuthenticator({ kube, audience: config.tokenAudience, cacheTtlMs: config.xdsTokenCacheSeconds * 1000 }),
@@ -148,7 +157,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     });
     const publisherReady = publisher.synced.then(() => { publisherSynced = true; });
 
-    const running = { grpc, publisher, index, policies, waypoints, monitoring, xds: xdsServer, sources };
+    const running = { grpc, publisher, index, policies, waypoints, routes, monitoring, xds: xdsServer, sources };
     let shuttingDown: Promise<void> | undefined;
     return {
       addresses: {
@@ -168,6 +177,7 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
           await running.monitoring.close();
           for (const s of running.sources) s.stop();
           await running.index.stop();
+          await running.routes.stop();
           await running.waypoints.stop();
           await running.policies.stop();
           await running.publisher.stop();

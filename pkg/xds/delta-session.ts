@@ -5,12 +5,12 @@
 import { NACK_CODE } from './delta-messages';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, TypeHandler, XdsNode } from './types';
 
-/** One wildcard subscription per handler type; only the first request of a stream carries the node. */
+/** One subscription per handler type (wildcard unless it names resources); only the first request carries the node. */
 export function subscriptionRequests(handlers: readonly TypeHandler[], node: XdsNode): DeltaDiscoveryRequest[] {
   return handlers.map((h, i) => ({
     ...(i === 0 ? { node } : {}),
     typeUrl: h.typeUrl,
-    resourceNamesSubscribe: [],
+    resourceNamesSubscribe: [...(h.resourceNames ?? [])],
     resourceNamesUnsubscribe: [],
     initialResourceVersions: Object.fromEntries(h.versions()),
     responseNonce: '',

@@ -56,6 +56,8 @@ export type ApplyResult = { readonly ok: true } | { readonly ok: false; readonly
 
 export interface TypeHandler {
   readonly typeUrl: string;
+  /** Subscribe to these names only; absent or empty = wildcard (every resource of the type). */
+  readonly resourceNames?: readonly string[];
   /**
    * `resources`: added or changed; `removed`: names to delete. After a reconnect the server
    * resends only what changed since the versions the client reported, so anything neither
