@@ -18,3 +18,4 @@ export { createHboneServer } from './server';
 export { DEFAULT_SERVER_LIMITS } from './server-limits';
 export { HbonePool, DEFAULT_POOL_OPTIONS, poolKey } from './pool';
 export { splice, abortDuplex, type SpliceOptions, type SpliceResult } from './splice';
+export { guardEmptyWrites } from './empty-write-guard';

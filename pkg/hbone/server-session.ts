@@ -1,6 +1,7 @@
 // One HBONE server session: connection window, client-identity check (same trust domain as our
 // certificate, else GOAWAY before any stream is served), PING keepalive, Rapid Reset accounting,
-// and each stream's CONNECT: validate, ask the handler, answer, then splice to the upstream.
+// and each stream's CONNECT: validate, ask the handler, answer, then splice to the upstream (or
+// hand the stream itself to the handler).
 
 import { constants as h2, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
@@ -11,10 +12,13 @@ import { PrematureResetCounter } from './abuse';
 import { parseAuthority, unmapIpv4 } from './authority';
 import { printable } from './errors';
 import { isValidTraceparent, parseBaggage, parseForwarded } from './headers';
+import { guardEmptyWrites } from './empty-write-guard';
 import { startKeepalive } from './keepalive';
 import type { ResolvedServerLimits } from './server-limits';
 import { abortDuplex, splice } from './splice';
 import type { ConnectOutcome, ConnectRequest, HboneServerOptions } from './types';
+
+type AcceptedOutcome = Extract<ConnectOutcome, { kind: 'accepted' }>;
 
 export interface ServerCounters {
   activeStreams: number;
@@ -179,6 +183,7 @@ async function serveStream(
   stream.off('close', onGone);
   stream.off('aborted', onGone);
   if (outcome.kind === 'rejected') return reject(ctx, stream, answered, outcome.status, outcome.reason);
+  if (outcome.kind === 'accepted') return handOver(ctx, stream, answered, abort.signal, outcome);
 
   const upstream = outcome.upstream;
   if (stream.destroyed || stream.closed || abort.signal.aborted) {
@@ -196,4 +201,22 @@ async function serveStream(
   answered.value = true;
   ctx.counters.streamsConnected++;
   await splice(stream, upstream, { halfClosedIdleTimeoutMs: ctx.limits.halfClosedIdleTimeoutMs });
+}
+
+/** Answers 200 and gives the stream to the handler, which owns it from then on (safe for node:http to write on). */
+function handOver(ctx: SessionContext, stream: ServerHttp2Stream, answered: { value: boolean }, signal: AbortSignal, outcome: AcceptedOutcome): void {
+  if (stream.destroyed || stream.closed || signal.aborted) return;
+  try {
+    stream.respond({ ':status': 200, ...(outcome.responseBaggage ? { baggage: outcome.responseBaggage } : {}) });
+  } catch {
+    return;
+  }
+  answered.value = true;
+  ctx.counters.streamsConnected++;
+  try {
+    outcome.onStream(guardEmptyWrites(stream));
+  } catch {
+    // The handler failed to take it: nobody owns the stream, so reset it rather than leak it.
+    abortDuplex(stream);
+  }
 }

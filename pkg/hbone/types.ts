@@ -40,7 +40,14 @@ export interface ConnectRequest {
 }
 
 export type ConnectOutcome =
+  /** The server answers 200 and splices the stream to `upstream` (ztunnel). */
   | { readonly kind: 'connected'; readonly upstream: Duplex; readonly responseBaggage?: string }
+  /**
+   * The server answers 200 and hands the CONNECT stream itself (bytes both ways, half-close
+   * carried) to `onStream`, which then owns it (a waypoint terminating the tunnel). Not called
+   * when the client went away before the answer.
+   */
+  | { readonly kind: 'accepted'; readonly onStream: (stream: Duplex) => void; readonly responseBaggage?: string }
   | { readonly kind: 'rejected'; readonly status: 400 | 401 | 503; readonly reason: string };
 
 export type ConnectHandler = (request: ConnectRequest) => Promise<ConnectOutcome>;
