@@ -68,6 +68,8 @@ function closeIfDraining(headers: Record<string, string>, draining: boolean, h2:
 export function sendFailure(res: DownstreamResponse, failure: Failure, grpc: boolean, draining = false): LocalReplyResult {
   const entry = FAILURES[failure.reason];
   const status = failure.status ?? entry.status;
+  // A client that sent a malformed request does not get to send another on this connection.
+  if (failure.reason === 'bad_request') draining = true;
   const body = failure.detail ? `${entry.message}: ${failure.detail}` : entry.message;
   if (grpc) {
     const code = failure.grpcStatus ?? (failure.status !== undefined ? grpcStatusForHttp(failure.status) : entry.grpc);

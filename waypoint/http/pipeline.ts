@@ -95,7 +95,7 @@ function fail(res: DownstreamResponse, ex: Exchange, deps: PipelineDeps, failure
 
 async function run(deps: PipelineDeps, info: StreamInfo, req: DownstreamRequest, res: DownstreamResponse, ex: Exchange, gone: AbortSignal): Promise<void> {
   const parsed = parseIncoming(req);
-  if (!parsed.ok) return fail(res, ex, deps, { reason: 'bad_request', detail: parsed.why });
+  if (!parsed.ok) return fail(res, ex, deps, { reason: 'bad_request', status: parsed.status, detail: parsed.why });
   const r = parsed.request;
   ex.request = r;
   if (typeof r.headers['x-request-id'] !== 'string' || r.headers['x-request-id'] === '') r.headers['x-request-id'] = randomUUID();

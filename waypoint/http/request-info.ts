@@ -29,7 +29,12 @@ export interface IncomingRequest {
   readonly headerBytes: number;
 }
 
-export type ParseResult = { readonly ok: true; readonly request: IncomingRequest } | { readonly ok: false; readonly why: string };
+export type ParseResult =
+  | { readonly ok: true; readonly request: IncomingRequest }
+  | { readonly ok: false; readonly why: string; readonly status: 400 | 431 };
+
+/** More request headers than this is refused with 431 (the servers keep one more so it is seen). */
+export const MAX_REQUEST_HEADERS = 100;
 
 const MAX_AUTHORITY = 261;
 // Visible ASCII except space; the HTTP parsers already refuse control characters.
@@ -51,7 +56,8 @@ function bodyFollows(req: DownstreamRequest, h2: boolean): boolean {
 export function parseIncoming(req: DownstreamRequest): ParseResult {
   const h2 = isH2(req);
   const method = req.method ?? '';
-  if (!METHOD_RE.test(method)) return { ok: false, why: 'invalid method' };
+  if (!METHOD_RE.test(method)) return { ok: false, why: 'invalid method', status: 400 };
+  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) return { ok: false, why: 'too many headers', status: 431 };
   let target = req.url ?? '';
   const raw = req.headers;
   let authority = h2 ? (raw[':authority'] ?? raw.host) : raw.host;
@@ -64,9 +70,9 @@ export function parseIncoming(req: DownstreamRequest): ParseResult {
     if (target.startsWith('?')) target = `/${target}`;
   }
   if (typeof authority !== 'string' || authority === '' || authority.length > MAX_AUTHORITY || !AUTHORITY_RE.test(authority)) {
-    return { ok: false, why: 'missing or invalid authority' };
+    return { ok: false, why: 'missing or invalid authority', status: 400 };
   }
-  if (!target.startsWith('/') && !(target === '*' && method === 'OPTIONS')) return { ok: false, why: 'invalid request target' };
+  if (!target.startsWith('/') && !(target === '*' && method === 'OPTIONS')) return { ok: false, why: 'invalid request target', status: 400 };
   const q = target.indexOf('?');
   const path = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q + 1);

@@ -40,8 +40,8 @@ export function relayResponse(res: DownstreamResponse, up: UpstreamResponse, o: 
   return new Promise<RelayResult>((resolve) => {
     const headers = cleanResponseHeaders(up.headers);
     for (const m of o.mutations) applyHeaderMutation(headers, m);
-    if (o.draining && !isH2(res)) headers.connection = 'close';
     const out = outgoingHeaders(headers);
+    if (o.draining && !isH2(res)) out.connection = 'close';
     let bytes = headerBytes(headers);
     let settled = false;
     const finish = (outcome: RelayResult['outcome'], grpcStatus = grpcStatusIn(up.headers)): void => {

@@ -10,10 +10,9 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../pkg/log/logger';
 import type { DownstreamResponse } from './errors';
-import type { DownstreamRequest } from './request-info';
+import { MAX_REQUEST_HEADERS, type DownstreamRequest } from './request-info';
 
 export const MAX_REQUEST_HEADER_BYTES = 60 * 1024;
-export const MAX_REQUEST_HEADERS = 100;
 export const MAX_REQUESTS_PER_H1_CONNECTION = 10_000;
 export const HEADERS_TIMEOUT_MS = 30_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 60_000;
@@ -53,7 +52,7 @@ export class HttpServers<T> {
       requireHostHeader: true,
       insecureHTTPParser: false,
     });
-    this.h1.maxHeadersCount = MAX_REQUEST_HEADERS;
+    this.h1.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
     this.h1.maxRequestsPerSocket = MAX_REQUESTS_PER_H1_CONNECTION;
     this.h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.dispatch(req.socket, req, res));
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
@@ -61,7 +60,7 @@ export class HttpServers<T> {
     this.h1.emit('listening');
 
     this.h2 = http2.createServer({
-      maxHeaderListPairs: MAX_REQUEST_HEADERS + 8,
+      maxHeaderListPairs: MAX_REQUEST_HEADERS + 5, // + pseudo-headers
       maxSessionMemory: 32,
       settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: MAX_REQUEST_HEADER_BYTES, initialWindowSize: STREAM_WINDOW, enablePush: false },
     });

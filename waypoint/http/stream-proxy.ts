@@ -12,7 +12,7 @@ import { sourceMeta, type SourceMeta } from '../telemetry/labels';
 import { RequestTelemetry } from '../telemetry/request-metrics';
 import { BackendRegistry } from '../upstream/backend-state';
 import { relayL4 } from '../upstream/l4-relay';
-import { endpointAddress } from '../upstream/tunnel';
+import { decodeStringWrites, endpointAddress } from '../upstream/tunnel';
 import { Exchange } from './exchange';
 import { handleRequest, type PipelineDeps } from './pipeline';
 import { HttpServers } from './servers';
@@ -151,6 +151,7 @@ export function createStreamProxy(deps: ProxyDeps): StreamProxy {
   return {
     serve(stream: Duplex, target: StreamTarget, peer: Peer): void {
       stream.on('error', () => undefined);
+      decodeStringWrites(stream);
       if (draining) {
         abortDuplex(stream);
         return;

@@ -93,6 +93,12 @@ describe('stream proxy over CONNECT tunnels', () => {
       override createConnection(): Duplex {
         return tunnel;
       }
+
+      override keepSocketAlive(): boolean {
+        return true; // an HTTP/2 stream has no TCP keep-alive to set
+      }
+
+      override reuseSocket(): void {}
     })({ keepAlive: true, maxSockets: 1 });
     const get = (path: string): Promise<string> => new Promise((resolve, reject) => {
       http.get({ agent, path, headers: { host: AUTHORITY } }, (res) => {

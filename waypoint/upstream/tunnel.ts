@@ -33,6 +33,17 @@ export function endpointKey(ep: Endpoint): string {
 
 const noop = (): void => undefined;
 
+/**
+ * Makes `stream` turn string writes into Buffers before they reach its implementation. HTTP/2
+ * streams take strings as they are (decodeStrings false), and on Node 20 an http.Server or
+ * ClientRequest writing its head to one corrupts the status line on the wire; every tunnel the
+ * HTTP code writes to goes through here.
+ */
+export function decodeStringWrites(stream: Duplex): void {
+  const state = (stream as Duplex & { _writableState?: { decodeStrings?: boolean } })._writableState;
+  if (state && state.decodeStrings === false) state.decodeStrings = true;
+}
+
 /** Dials, turning any failure (or a dialer that throws) into a DialError. */
 export async function openTunnel(dial: TunnelDialer, ep: Endpoint, signal?: AbortSignal): Promise<Duplex> {
   let tunnel: Duplex;
@@ -43,6 +54,7 @@ export async function openTunnel(dial: TunnelDialer, ep: Endpoint, signal?: Abor
   }
   // A tunnel that fails later reports through whoever uses it; never as an unhandled 'error'.
   tunnel.on('error', noop);
+  decodeStringWrites(tunnel);
   if (signal?.aborted) {
     tunnel.destroy();
     throw new DialError(ep, signal.reason ?? new Error('aborted'));
