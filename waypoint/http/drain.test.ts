@@ -18,7 +18,8 @@ const WEB = 'shop/web.shop.svc.cluster.local:9080';
 async function setup(handler?: BackendHandler) {
   const web = await startBackend('web', { h2: 'both', ...(handler ? { handler } : {}) });
   const view = new FakeView().set(makeBackend(WEB), [makeEndpoint('web', web.port)]);
-  const proxy = createStreamProxy({ view, dial: loopbackDialer(), registry: new Registry(), logger: memoryLogger(), self: { namespace: 'shop', name: 'waypoint', identity: 'spiffe://cluster.local/ns/shop/sa/waypoint' } });
+  const logger = memoryLogger();
+  const proxy = createStreamProxy({ view, dial: loopbackDialer(), registry: new Registry(), logger, self: { namespace: 'shop', name: 'waypoint', identity: 'spiffe://cluster.local/ns/shop/sa/waypoint' } });
   const server = net.createServer({ allowHalfOpen: true }, (s) => proxy.serve(s, serviceTarget([], WEB, 'UNKNOWN'), { address: '127.0.0.9', port: 1 }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
@@ -27,7 +28,7 @@ async function setup(handler?: BackendHandler) {
     await new Promise<void>((r) => server.close(() => r()));
     await web.close();
   };
-  return { web, proxy, port, close };
+  return { web, proxy, port, close, logger };
 }
 
 function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
@@ -95,6 +96,22 @@ describe('stream proxy drain and hostile input', () => {
     await t.proxy.drain(0);
     await assert.rejects(request(t.port, '/after'));
     await t.close();
+  });
+
+  it('cancels the upstream request when the client goes away, and logs DC', async () => {
+    let upstreamClosed: Promise<void> | undefined;
+    const t = await setup((_r, res) => { upstreamClosed = new Promise((r) => res.once('close', () => r())); });
+    try {
+      const c = net.connect(t.port, '127.0.0.1');
+      c.write(`GET /hang HTTP/1.1\r\nHost: ${AUTHORITY}\r\n\r\n`);
+      while (!upstreamClosed) await new Promise((r) => setTimeout(r, 5));
+      c.destroy();
+      await upstreamClosed;
+      while (t.proxy.activeRequests > 0) await new Promise((r) => setTimeout(r, 5));
+      assert.match(t.logger.lines.find((l) => l.includes('path="/hang"')) ?? '', /status=0 flags=DC /);
+    } finally {
+      await t.close();
+    }
   });
 
   it('answers 431 to oversized headers and 400 to a malformed head, and keeps serving', async () => {

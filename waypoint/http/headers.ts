@@ -8,7 +8,7 @@ import type { HeaderBag } from '../routing/filters';
 
 /** Never forwarded in either direction. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'trailer',
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings',
 ]);
 
 /** Stripped from requests only: handled by the waypoint itself or mesh-internal. */

@@ -66,20 +66,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 export async function handleRequest(deps: PipelineDeps, info: StreamInfo, req: DownstreamRequest, res: DownstreamResponse, ex: Exchange): Promise<void> {
+  // The client is gone when its stream closes before the response was handed over (HTTP/2: a
+  // stream that closes with a reset code; a trailers-only answer never 'finish'es the compat API).
   let finished = false;
   res.once('finish', () => { finished = true; });
   const gone = new AbortController();
   res.once('close', () => {
-    if (!finished) gone.abort('downstream');
+    const h2Clean = 'stream' in res && res.stream.rstCode === 0;
+    if (!finished && !h2Clean) gone.abort('downstream');
   });
   try {
     await run(deps, info, req, res, ex, gone.signal);
   } catch (err) {
     deps.logger.error(`waypoint: request failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`);
-    fail(res, ex, deps, { reason: 'upstream_reset' });
-    if (!finished) res.destroy();
+    if (res.headersSent) res.destroy(); // mid-response: the client must not take a cut body for a whole one
+    else fail(res, ex, deps, { reason: 'upstream_reset' });
   } finally {
-    if (gone.signal.aborted && !finished) ex.flag(RESPONSE_FLAGS.downstreamDisconnect);
     ex.finish();
   }
 }
@@ -123,7 +125,7 @@ async function run(deps: PipelineDeps, info: StreamInfo, req: DownstreamRequest,
   const fault = decideFault(route?.fault, deps.random);
   if (fault.delayMs > 0) {
     ex.flag(RESPONSE_FLAGS.delayInjected);
-    if (!(await sleep(fault.delayMs, gone))) return;
+    if (!(await sleep(fault.delayMs, gone))) return ex.flag(RESPONSE_FLAGS.downstreamDisconnect);
   }
   if (fault.abort) {
     return fail(res, ex, deps, {
@@ -196,6 +198,7 @@ async function run(deps: PipelineDeps, info: StreamInfo, req: DownstreamRequest,
     if (result.endpoint) ex.endpoint = result.endpoint;
     if (result.kind === 'aborted') {
       if (routeCtl.signal.reason === ROUTE_TIMEOUT) fail(res, ex, deps, { reason: 'upstream_timeout' });
+      else ex.flag(RESPONSE_FLAGS.downstreamDisconnect);
       return;
     }
     if (result.kind === 'failure') {
@@ -211,7 +214,8 @@ async function run(deps: PipelineDeps, info: StreamInfo, req: DownstreamRequest,
     ex.grpcStatus = relayed.grpcStatus;
     ex.responseBytes += relayed.bytes;
     if (relayed.outcome === 'upstream-reset') ex.flag(RESPONSE_FLAGS.upstreamReset);
-    else if (relayed.outcome === 'aborted' && routeCtl.signal.reason === ROUTE_TIMEOUT) ex.flag(RESPONSE_FLAGS.timeout);
+    else if (relayed.outcome === 'downstream-gone') ex.flag(RESPONSE_FLAGS.downstreamDisconnect);
+    else if (relayed.outcome === 'aborted') ex.flag(routeCtl.signal.reason === ROUTE_TIMEOUT ? RESPONSE_FLAGS.timeout : RESPONSE_FLAGS.downstreamDisconnect);
     else if (relayed.outcome === 'invalid-response') fail(res, ex, deps, { reason: 'upstream_protocol_error' });
   } finally {
     if (timer) clearTimeout(timer);

@@ -47,6 +47,9 @@ describe('stream proxy resilience', () => {
       .set(makeBackend(B('slow')), [makeEndpoint('slow', slow.port)])
       .set(makeBackend(B('limited'), { pool: { maxConnections: 0, maxPendingRequests: 0, maxRequests: 1, maxRequestsPerConnection: 0, maxRetries: 0 } }), [makeEndpoint('slow', slow.port)])
       .set(makeBackend(B('dead')), [makeEndpoint('dead', closedPort)])
+      .set(makeBackend(B('half-dead')), [makeEndpoint('dead', closedPort), makeEndpoint('ok', ok.port)])
+      .set(makeBackend(B('slow-then-ok')), [makeEndpoint('slow', slow.port), makeEndpoint('ok', ok.port)])
+      .set(makeBackend(B('bad-only')), [makeEndpoint('bad', bad.port)])
       .set(makeBackend(B('pair'), { outlier: { consecutive5xx: 2, consecutiveGatewayErrors: 2, intervalMs: 10_000, baseEjectionMs: 60_000, maxEjectionPercent: 100 } }),
         [makeEndpoint('bad', bad.port), makeEndpoint('good', good.port)]);
     const routes = [
@@ -57,6 +60,9 @@ describe('stream proxy resilience', () => {
       makeRoute({ name: 'timeout', matches: prefix('/timeout'), timeoutMs: 100, backends: [{ backend: B('slow'), weight: 1 }] }),
       makeRoute({ name: 'limited', matches: prefix('/limited'), backends: [{ backend: B('limited'), weight: 1 }] }),
       makeRoute({ name: 'dead', matches: prefix('/dead'), backends: [{ backend: B('dead'), weight: 1 }] }),
+      makeRoute({ name: 'failover', matches: prefix('/failover'), retry: { attempts: 1, retryOn: ['connect-failure'], backoffBaseMs: 1 }, backends: [{ backend: B('half-dead'), weight: 1 }] }),
+      makeRoute({ name: 'pertry', matches: prefix('/pertry'), retry: { attempts: 1, perTryTimeoutMs: 50, retryOn: ['5xx'], backoffBaseMs: 1 }, backends: [{ backend: B('slow-then-ok'), weight: 1 }] }),
+      makeRoute({ name: 'exhaust', matches: prefix('/exhaust'), retry: { attempts: 2, retryOn: ['gateway-error'], backoffBaseMs: 1 }, backends: [{ backend: B('bad-only'), weight: 1 }] }),
       makeRoute({ name: 'pair', matches: prefix('/pair'), backends: [{ backend: B('pair'), weight: 1 }] }),
     ];
     proxy = createStreamProxy({ view, dial: loopbackDialer(), registry: new Registry(), logger, self: { namespace: 'shop', name: 'waypoint', identity: 'spiffe://cluster.local/ns/shop/sa/waypoint' }, random: seededRandom(42) });
@@ -132,12 +138,38 @@ describe('stream proxy resilience', () => {
     assert.match(r.body, /^upstream connect error/);
   });
 
+  it('retries a connect failure on the other endpoint', async () => {
+    for (const path of ['/failover/1', '/failover/2']) {
+      const r = await request(front.port, path, { agent });
+      assert.equal(r.status, 200);
+      assert.equal(r.body, `ok GET ${path}`);
+    }
+    const lines = logger.lines.filter((l) => l.includes('path="/failover/'));
+    assert.equal(lines.filter((l) => l.includes('attempts=2')).length, 1, lines.join('\n'));
+  });
+
+  it('retries after a per-try timeout', async () => {
+    const r = await request(front.port, '/pertry', { agent });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'ok GET /pertry');
+  });
+
+  it('passes the last response through with URX when retries are exhausted', async () => {
+    const before = bad.seen.length;
+    const r = await request(front.port, '/exhaust', { agent });
+    assert.equal(r.status, 503);
+    assert.equal(r.body, 'bad');
+    assert.equal(bad.seen.length - before, 3);
+    assert.match(logger.lines.find((l) => l.includes('path="/exhaust"')) ?? '', /status=503 flags=URX .*attempts=3/);
+  });
+
   it('ejects an endpoint that keeps failing: it stops receiving requests', async () => {
+    const start = bad.seen.length;
     for (let i = 0; i < 6; i++) await request(front.port, '/pair', { agent });
-    const badSeen = bad.seen.length;
+    const badSeen = bad.seen.length - start;
     assert.ok(badSeen >= 2 && badSeen <= 3, `bad saw ${badSeen}`);
     for (let i = 0; i < 20; i++) assert.equal((await request(front.port, '/pair', { agent })).status, 200);
-    assert.equal(bad.seen.length, badSeen);
+    assert.equal(bad.seen.length - start, badSeen);
     assert.ok(good.seen.length >= 20);
     assert.ok(logger.lines.some((l) => l.startsWith('warn waypoint: outlier detection ejected Kubernetes//Pod/shop/bad')));
   });

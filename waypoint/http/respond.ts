@@ -72,7 +72,7 @@ export function relayResponse(res: DownstreamResponse, up: UpstreamResponse, o: 
     try {
       if (up.endAfterHeaders && isH2(res)) {
         res.stream.respond({ ...out, ':status': up.status }, { endStream: true });
-        res.stream.once('close', () => finish('complete'));
+        finish('complete');
         return;
       }
       res.writeHead(up.status, out);

@@ -77,23 +77,26 @@ export function sendAttempt(o: AttemptOptions): Promise<AttemptResult> {
   return o.protocol === 'h2' ? attemptH2(o) : attemptH1(o);
 }
 
-function attemptH1(o: AttemptOptions): Promise<AttemptResult> {
-  return new Promise<AttemptResult>((resolve) => {
-    const pool = o.state.h1;
-    const origin = pool.originFor(o.endpoint);
-    let releaseQueue: (() => void) | undefined;
-    if (pool.wouldQueue(origin)) {
-      releaseQueue = o.state.limits.tryQueue();
-      if (!releaseQueue) {
-        resolve({ kind: 'failure', outcome: 'overflow' });
-        return;
+async function attemptH1(o: AttemptOptions): Promise<AttemptResult> {
+  const pool = o.state.h1;
+  const origin = pool.originFor(o.endpoint);
+  if (!pool.hasCapacity(origin)) {
+    const releaseQueue = o.state.limits.tryQueue();
+    if (!releaseQueue) return { kind: 'failure', outcome: 'overflow' };
+    // Re-checked after every wake-up: the request must go in the same turn it saw room.
+    while (!pool.hasCapacity(origin)) {
+      if (!(await pool.waitForCapacity(origin, o.signal))) {
+        releaseQueue();
+        return { kind: 'failure', outcome: 'aborted' };
       }
     }
+    releaseQueue();
+  }
+  return new Promise<AttemptResult>((resolve) => {
     let settled = false;
     const settle = (r: AttemptResult): void => {
       if (settled) return;
       settled = true;
-      releaseQueue?.();
       if (r.kind === 'failure') o.body.detach();
       resolve(r);
     };
@@ -115,7 +118,6 @@ function attemptH1(o: AttemptOptions): Promise<AttemptResult> {
       return;
     }
     o.signal.addEventListener('abort', onAbort, { once: true });
-    req.once('socket', () => releaseQueue?.());
     req.on('error', (err) => settle({ kind: 'failure', outcome: classify(err), error: err }));
     req.once('close', () => {
       o.signal.removeEventListener('abort', onAbort);

@@ -11,6 +11,8 @@ import type { ConnectionPool } from '../../pkg/api/waypoint-types';
 import type { Endpoint, TunnelDialer } from '../state/view';
 import { endpointKey, openTunnel, UPSTREAM_IDLE_MS } from './tunnel';
 
+/** Endpoint names remembered before unused ones are forgotten. */
+const MAX_ORIGINS = 1024;
 /** Idle tunnels kept per endpoint. */
 export const MAX_IDLE_PER_ENDPOINT = 32;
 
@@ -25,40 +27,73 @@ interface TunnelRequestArgs extends http.ClientRequestArgs {
   readonly host?: string | null;
 }
 
+interface Waiter {
+  readonly origin: string;
+  readonly wake: () => void;
+}
+
 export class H1Pool extends http.Agent {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly uses = new WeakMap<Duplex, number>();
   private readonly idleTimers = new WeakMap<Duplex, NodeJS.Timeout>();
+  private readonly maxConnections: number;
   private readonly maxPerConnection: number;
   private readonly idleMs: number;
+  private waiters: Waiter[] = [];
+  /** Tunnels being dialled and tunnels open (Node's own maxTotalSockets does not see async dials). */
+  private connecting = 0;
+  private open = 0;
   private retired = false;
 
   constructor(private readonly dial: TunnelDialer, options: H1PoolOptions) {
-    super({
-      keepAlive: true,
-      maxTotalSockets: options.pool.maxConnections > 0 ? options.pool.maxConnections : Infinity,
-      maxFreeSockets: options.maxIdlePerEndpoint ?? MAX_IDLE_PER_ENDPOINT,
-      scheduling: 'lifo',
-    });
+    super({ keepAlive: true, maxFreeSockets: options.maxIdlePerEndpoint ?? MAX_IDLE_PER_ENDPOINT, scheduling: 'lifo' });
+    this.maxConnections = options.pool.maxConnections;
     this.maxPerConnection = options.pool.maxRequestsPerConnection;
     this.idleMs = options.idleMs ?? UPSTREAM_IDLE_MS;
+    this.on('free', () => this.pump());
   }
 
   /** The origin name of an endpoint; pass it as `host` in the request options. */
   originFor(ep: Endpoint): string {
     const key = endpointKey(ep);
+    if (this.endpoints.size >= MAX_ORIGINS && !this.endpoints.has(key)) this.forgetUnused();
     this.endpoints.set(key, ep);
     return key;
   }
 
-  /** Whether a request for this origin would wait for a tunnel (no idle one, the backend cap reached). */
-  wouldQueue(origin: string): boolean {
-    if ((this.freeSockets[origin]?.length ?? 0) > 0) return false;
-    if (this.maxTotalSockets === Infinity) return false;
-    let total = 0;
-    for (const list of Object.values(this.sockets)) total += list?.length ?? 0;
-    for (const list of Object.values(this.freeSockets)) total += list?.length ?? 0;
-    return total >= this.maxTotalSockets;
+  /** Endpoints come and go: names without tunnels or queued requests are dropped. */
+  private forgetUnused(): void {
+    for (const name of this.endpoints.keys()) {
+      if (!this.sockets[name]?.length && !this.freeSockets[name]?.length && !this.requests[name]?.length) this.endpoints.delete(name);
+    }
+  }
+
+  /** Whether a request for this origin can go now (an idle tunnel, or room for a new one). */
+  hasCapacity(origin: string): boolean {
+    if ((this.freeSockets[origin]?.length ?? 0) > 0) return true;
+    return this.maxConnections <= 0 || this.connecting + this.open < this.maxConnections;
+  }
+
+  /** Waits until hasCapacity(origin); false when `signal` aborts first. */
+  waitForCapacity(origin: string, signal: AbortSignal): Promise<boolean> {
+    if (this.hasCapacity(origin)) return Promise.resolve(true);
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const waiter: Waiter = {
+        origin,
+        wake: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(true);
+        },
+      };
+      const onAbort = (): void => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      this.pump();
+    });
   }
 
   override getName(options?: TunnelRequestArgs): string {
@@ -73,9 +108,22 @@ export class H1Pool extends http.Agent {
       process.nextTick(done, new Error(`no endpoint for upstream origin ${name}`));
       return undefined;
     }
+    this.connecting++;
     openTunnel(this.dial, ep).then(
-      (tunnel) => done(null, tunnel),
-      (err: Error) => done(err, undefined as unknown as Duplex),
+      (tunnel) => {
+        this.connecting--;
+        this.open++;
+        tunnel.once('close', () => {
+          this.open--;
+          this.pump();
+        });
+        done(null, tunnel);
+      },
+      (err: Error) => {
+        this.connecting--;
+        this.pump();
+        done(err, undefined as unknown as Duplex);
+      },
     );
     return undefined;
   }
@@ -112,9 +160,25 @@ export class H1Pool extends http.Agent {
     for (const list of Object.values(this.freeSockets)) for (const s of [...(list ?? [])]) s.destroy();
   }
 
-  /** Tunnels close now, busy or not. */
+  /** Tunnels close now, busy or not; waiting requests are released (they fail on the closed pool). */
   override destroy(): void {
     this.retired = true;
     super.destroy();
+    for (const w of this.waiters.splice(0)) w.wake();
+  }
+
+  /** Wakes waiters in order while there is capacity; at the cap, an idle tunnel of another origin makes room. */
+  private pump(): void {
+    while (this.waiters.length > 0) {
+      const w = this.waiters[0];
+      if (this.hasCapacity(w.origin)) {
+        this.waiters.shift();
+        w.wake();
+        continue;
+      }
+      const idle = Object.values(this.freeSockets).find((list) => (list?.length ?? 0) > 0);
+      idle?.[0].destroy();
+      return;
+    }
   }
 }
