@@ -11,7 +11,7 @@ import { formatFlags, RESPONSE_FLAGS, requestLabels, sourceMeta } from './labels
 import { RequestTelemetry } from './request-metrics';
 
 const endpoint = {
-  uid: 'Kubernetes//Pod/shop/reviews-v2-1', ip: '10.0.0.2', targetPort: 9080, identity: 'spiffe://cluster.local/ns/shop/sa/reviews',
+  uid: 'Kubernetes//Pod/shop/reviews-v2-1', ip: '198.18.1.2', targetPort: 9080, identity: 'spiffe://cluster.local/ns/shop/sa/reviews',
   tunnel: 'HBONE' as const, healthy: true, namespace: 'shop', workloadName: 'reviews-v2', canonicalName: 'reviews', canonicalRevision: 'v2',
 };
 
@@ -70,7 +70,7 @@ describe('request labels', () => {
 describe('access log', () => {
   it('quotes client-supplied values so a line cannot be forged', () => {
     const line = formatRequestLog({
-      srcAddr: '10.0.0.1:5000', method: 'GET', authority: 'evil\nfake=1', path: '/a b"\r\ninfo forged', protocol: 'HTTP/1.1', status: 200,
+      srcAddr: '198.18.1.1:5000', method: 'GET', authority: 'evil\nfake=1', path: '/a b"\r\ninfo forged', protocol: 'HTTP/1.1', status: 200,
       flags: '-', durationMs: 3.4, attempts: 1, bytesReceived: 10, bytesSent: 20, requestId: 'x y',
     });
     assert.equal(line.split('\n').length, 1);
