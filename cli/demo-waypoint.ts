@@ -44,6 +44,7 @@ export async function waypointDemo(cfg: ClusterConfig, kubeconfig: string, clien
   const counts = await countVersions(cfg, client, 100);
   out(`\n100 requests to http://echo/ through the waypoint were answered by:\n${Object.entries(counts).sort().map(([v, c]) => `  ${v}: ${c}`).join('\n')}`);
   out('\nthe waypoint counts them too (istio_requests_total, reporter="waypoint"):');
-  const metrics = await execInPod(cfg, client, ['sh', '-c', 'curl -s --max-time 3 http://waypoint.default:15020/metrics | grep "^istio_requests_total" | head -4'], 'pipe');
+  const ip = (await kubectl(['get', 'pods', '-l', 'gateway.networking.k8s.io/gateway-name=waypoint', '-o', 'jsonpath={.items[0].status.podIP}'])).trim();
+  const metrics = await execInPod(cfg, client, ['sh', '-c', `curl -s --max-time 3 http://${ip}:15020/metrics | grep "^istio_requests_total" | head -4`], 'pipe');
   out(metrics.stdout.trimEnd().split('\n').map((l) => `  ${l}`).join('\n') || '  (no metrics yet)');
 }
