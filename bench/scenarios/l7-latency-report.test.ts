@@ -22,6 +22,7 @@ test('the goal line says met or not with the waypoint path\'s addition and HAPro
   assert.match(md, /Added by the waypoint path at p50 \/ p90 \/ p99: 1\.000 \/ 1\.200 \/ 1\.600 ms/);
   assert.match(md, /\| p50 \| 0\.300 \| 1\.000 \| 0\.700 \| 0\.200 \| 0\.500 \| 2\.00× \| 5\.00× \|/);
   assert.match(md, /Plain HAProxy is an L7 hop \*\*without mTLS\*\*/);
+  assert.match(md, /one access-log line per request to its pod log/);
   assert.match(md, /every measured process at nice -10/);
   assert.match(md, /median of 3 rounds/);
   assert.doesNotMatch(md, /Problems during the run/);

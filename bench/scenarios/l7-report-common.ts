@@ -27,6 +27,9 @@ export function l7TopologySection(paths: readonly L7PathInfo[], t: L7TopologyNot
   );
   out.push(`CPU: ${t.pinning}${t.nice !== undefined ? `; every measured process at nice ${t.nice}` : ''}.`, '');
   out.push(markdownTable(['path', 'what', 'proxy processes (sampled)'], paths.map((p) => [p.label, p.description, p.processes.join(', ') || '–'])), '');
+  if (paths.some((p) => p.id === 'waypoint')) {
+    out.push('The waypoint runs as deployed, with its defaults: among them one access-log line per request to its pod log (HAProxy and stunnel here log nothing; Istio\'s waypoints log only when access logging is switched on), its request metrics, and an `x-request-id` for requests without one.', '');
+  }
   if (paths.some((p) => p.id === 'haproxy')) {
     out.push('Plain HAProxy is an L7 hop **without mTLS** (plain HTTP in and out): it shows what HTTP proxying alone costs. ' +
       (paths.some((p) => p.id === 'haproxy-tls')
