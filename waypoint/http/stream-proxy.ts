@@ -12,7 +12,8 @@ import { sourceMeta, type SourceMeta } from '../telemetry/labels';
 import { RequestTelemetry } from '../telemetry/request-metrics';
 import { BackendRegistry } from '../upstream/backend-state';
 import { relayL4 } from '../upstream/l4-relay';
-import { decodeStringWrites, endpointAddress } from '../upstream/tunnel';
+import { guardEmptyWrites } from '../../pkg/hbone/empty-write-guard';
+import { endpointAddress } from '../upstream/tunnel';
 import { Exchange } from './exchange';
 import { handleRequest, type PipelineDeps } from './pipeline';
 import { HttpServers } from './servers';
@@ -151,7 +152,7 @@ export function createStreamProxy(deps: ProxyDeps): StreamProxy {
   return {
     serve(stream: Duplex, target: StreamTarget, peer: Peer): void {
       stream.on('error', () => undefined);
-      decodeStringWrites(stream);
+      guardEmptyWrites(stream);
       if (draining) {
         abortDuplex(stream);
         return;

@@ -1,14 +1,13 @@
 // The waypoint's way to an endpoint (a TunnelDialer): HBONE through the endpoint's ztunnel —
 // ip:<HBONE port>, `:authority` ip:targetPort, the waypoint's own certificate as the source, the
 // endpoint's exact identity expected — pooled in one HbonePool; or, for workloads outside the mesh
-// (tunnel NONE), a plain TCP connection to ip:targetPort within the connect timeout. HBONE streams
-// are guarded against Node's empty-writev HTTP/2 bug (pkg/hbone/empty-write-guard.ts).
+// (tunnel NONE), a plain TCP connection to ip:targetPort within the connect timeout. The proxy
+// guards every tunnel it writes HTTP to (pkg/hbone/empty-write-guard.ts).
 
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, MeshError, describeError } from '../../pkg/errors/mesh-error';
 import { formatAuthority } from '../../pkg/hbone/authority';
-import { guardEmptyWrites } from '../../pkg/hbone/empty-write-guard';
 import type { HbonePool } from '../../pkg/hbone/pool';
 import { tryParseSpiffeId } from '../../pkg/identity/spiffe';
 import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
@@ -36,8 +35,7 @@ export function createTunnelDialer(options: TunnelDialerOptions): TunnelDialer {
       authority: formatAuthority(endpoint.ip, endpoint.targetPort),
       ...(signal ? { signal } : {}),
     });
-    // The proxy speaks HTTP/1.1 on it with node:http: keep Node's HTTP/2 empty-writev bug away.
-    return guardEmptyWrites(stream);
+    return stream;
   };
 }
 

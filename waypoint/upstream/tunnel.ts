@@ -3,6 +3,7 @@
 // against the endpoint by outlier detection), plus the key that names an endpoint in the pools.
 
 import type { Duplex } from 'node:stream';
+import { guardEmptyWrites } from '../../pkg/hbone/empty-write-guard';
 import { describeError, ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
 import type { Endpoint, TunnelDialer } from '../state/view';
 
@@ -33,16 +34,6 @@ export function endpointKey(ep: Endpoint): string {
 
 const noop = (): void => undefined;
 
-/**
- * Makes `stream` turn string writes into Buffers before they reach its implementation. HTTP/2
- * streams take strings as they are (decodeStrings false), and on Node 20 an http.Server or
- * ClientRequest writing its head to one corrupts the status line on the wire; every tunnel the
- * HTTP code writes to goes through here.
- */
-export function decodeStringWrites(stream: Duplex): void {
-  const state = (stream as Duplex & { _writableState?: { decodeStrings?: boolean } })._writableState;
-  if (state && state.decodeStrings === false) state.decodeStrings = true;
-}
 
 /** Dials, turning any failure (or a dialer that throws) into a DialError. */
 export async function openTunnel(dial: TunnelDialer, ep: Endpoint, signal?: AbortSignal): Promise<Duplex> {
@@ -54,7 +45,8 @@ export async function openTunnel(dial: TunnelDialer, ep: Endpoint, signal?: Abor
   }
   // A tunnel that fails later reports through whoever uses it; never as an unhandled 'error'.
   tunnel.on('error', noop);
-  decodeStringWrites(tunnel);
+  // node:http writes to it: guard against Node's HTTP/2 write bugs.
+  guardEmptyWrites(tunnel);
   if (signal?.aborted) {
     tunnel.destroy();
     throw new DialError(ep, signal.reason ?? new Error('aborted'));
