@@ -4,10 +4,12 @@
 // is strict and never throws: what only the wire can get wrong (an unknown protocol number, a flag
 // contradicting its value, a missing load balancer) is checked here, everything else by
 // waypoint-validate.ts; every problem is reported with its field path. Decoded values are frozen.
+// The `security` part's mapping lives in waypoint-security-codec.ts.
 
 import type * as protobuf from 'protobufjs';
 import { ErrorCode, MeshError } from '../errors/mesh-error';
 import { messageType } from './proto-root';
+import { securityFromWire, securityObject } from './waypoint-security-codec';
 import { waypointConfigProblems, WAYPOINT_LIMITS } from './waypoint-validate';
 import { APP_PROTOCOLS, type AppProtocol } from './workload-types';
 import type { Backend, HeaderMutation, PathModifier, Route, RouteMatch, WaypointConfig } from './waypoint-types';
@@ -115,6 +117,7 @@ export function encodeWaypointConfig(c: WaypointConfig): Uint8Array {
     })),
     workloads: [...c.workloads],
     backends: c.backends.map(backendObject),
+    security: c.security && securityObject(c.security),
   });
   const t = type();
   return t.encode(t.fromObject(o)).finish();
@@ -221,7 +224,7 @@ function wireToModel(w: WireConfig, issues: Issues): WaypointConfig | undefined 
     tooMany(w.workloads.length, WAYPOINT_LIMITS.workloads, 'workloads'),
   ];
   if (over.includes(true)) return undefined;
-  return {
+  return withOptional<WaypointConfig>({
     namespace: w.namespace,
     name: w.name,
     waypointFor: w.waypointFor as WaypointConfig['waypointFor'],
@@ -239,7 +242,9 @@ function wireToModel(w: WireConfig, issues: Issues): WaypointConfig | undefined 
     })),
     workloads: [...w.workloads],
     backends: w.backends.map((b, i) => backend(b, `backends[${i}]`, issues)),
-  };
+  }, {
+    security: w.security ? securityFromWire(w.security, 'security', issues) : undefined,
+  });
 }
 
 function deepFreeze<T>(v: T): T {

@@ -6,6 +6,7 @@
 // one resource per waypoint Gateway (xDS name "<namespace>/<name>"); the waypoint subscribes to its
 // own name only. Wire encoding: proto/ambit/waypoint/v1/waypoint.proto via waypoint-codec.ts.
 
+import type { WaypointSecurity } from './waypoint-security-types';
 import type { AppProtocol } from './workload-types';
 
 export const WAYPOINT_FOR = ['service', 'workload', 'all', 'none'] as const;
@@ -209,6 +210,8 @@ export interface WaypointConfig {
   /** Workloads bound by pod label for workload traffic (uids). */
   readonly workloads: readonly string[];
   readonly backends: readonly Backend[];
+  /** L7 authorization, JWT rules and path normalization (waypoint-security-types.ts); absent = none, default normalization. */
+  readonly security?: WaypointSecurity;
 }
 
 export const DEFAULT_CONNECTION_POOL: ConnectionPool = Object.freeze({

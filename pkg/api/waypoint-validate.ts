@@ -1,8 +1,9 @@
 // Strict validation of ambit's L7 model (waypoint-types.ts): known enum values, every backend a
 // route, mirror or port refers to present in `backends` (names unique), ports, weights, percents,
 // status codes, durations and retry conditions in range, HTTP header names/values and methods that
-// are valid on the wire, safe regexes (safe-regex.ts), bounded counts and string sizes. Used by the
-// codec in both directions and by istiod before it pushes. Every problem names its field path
+// are valid on the wire, safe regexes (safe-regex.ts), bounded counts and string sizes; the
+// `security` part through waypoint-security-validate.ts. Used by the codec in both directions and
+// by istiod before it pushes. Every problem names its field path
 // (`services[0].ports[1].routes[2].matches[0].path.value: why`); all of them are reported (up to a
 // cap), not only the first. Pure: no I/O, never throws.
 
@@ -13,6 +14,7 @@ import {
   duration, headerName, int, isObject, list, oneOf, show, text,
 } from './waypoint-checks';
 import { route } from './waypoint-validate-route';
+import { checkSecurity } from './waypoint-security-validate';
 
 export { WAYPOINT_LIMITS } from './waypoint-checks';
 
@@ -129,6 +131,7 @@ function config(p: Problems, c: WaypointConfig): void {
       else keys.set(s.key, i);
     });
   }
+  if (c.security !== undefined) checkSecurity(p, c.security, 'security');
 }
 
 /**

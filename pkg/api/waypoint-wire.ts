@@ -56,4 +56,28 @@ export interface WireConfig {
   services: { key: string; ports: WirePortRoutes[] }[];
   workloads: string[];
   backends: WireBackend[];
+  security: WireSecurity | null;
 }
+
+// ---- security (waypoint-security-codec.ts) ----
+
+export interface WireTargets { all: boolean; services: string[] }
+export interface WireMatcher { kind: string; value: string }
+export interface WirePredicate { attribute: string; key: string; claimPath: string[]; values: WireMatcher[]; notValues: WireMatcher[] }
+export interface WireRule { from: { predicates: WirePredicate[] }[]; to: { predicates: WirePredicate[] }[]; when: WirePredicate[] }
+export interface WirePolicy { name: string; namespace: string; action: string; dryRun: boolean; targets: WireTargets | null; rules: WireRule[] }
+export interface WireJwtRule {
+  issuer: string;
+  audiences: string[];
+  jwks: string;
+  jwksUri: string;
+  fromHeaders: { name: string; prefix: string }[];
+  fromParams: string[];
+  fromCookies: string[];
+  forwardOriginalToken: boolean;
+  outputPayloadToHeader: string;
+  outputClaimToHeaders: { header: string; claim: string }[];
+  timeoutMs: number;
+}
+export interface WireAuthn { name: string; namespace: string; targets: WireTargets | null; rules: WireJwtRule[] }
+export interface WireSecurity { pathNormalization: string; authorization: WirePolicy[]; authentication: WireAuthn[] }
