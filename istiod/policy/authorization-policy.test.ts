@@ -96,9 +96,10 @@ test('AUDIT and CUSTOM are refused for ztunnel; with targetRefs the waypoint tak
     action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{ to: [{ operation: { paths: ['/x'] } }] }],
   }), OPTS);
   assert.deepEqual(waypoint.problems, []);
-  assert.deepEqual(waypoint.warnings, []);
+  assert.deepEqual(waypoint.warnings[0], { field: 'spec.action', reason: 'CUSTOM (ext-authz) is not supported: requests matching its rules are denied' });
   assert.equal(waypoint.enforcedBy, 'waypoint');
   assert.equal(waypoint.policy, undefined);
+  assert.deepEqual([waypoint.l7?.action, waypoint.l7?.custom], ['DENY', true]);
 });
 
 test('the dry-run annotation marks the policy; other values are enforced with a warning', () => {

@@ -1,18 +1,22 @@
-// `security.istio.io/v1` AuthorizationPolicy → the `istio.security.Authorization` ztunnel enforces
-// (pure). Who enforces it (selector / namespace / root namespace → ztunnel with scope
-// WORKLOAD_SELECTOR / NAMESPACE / GLOBAL; targetRefs → the waypoint), strict validation of the
-// whole object (every problem names its field; any problem rejects the policy whole), the dry-run
-// annotation, and the rules (authorization-rules.ts). Istio's pilot ambient converter is the model.
+// `security.istio.io/v1` AuthorizationPolicy → what enforces it (pure): selector / namespace / root
+// namespace → the `istio.security.Authorization` ztunnel enforces, with scope WORKLOAD_SELECTOR /
+// NAMESPACE / GLOBAL (rules: authorization-rules.ts); targetRefs → the waypoint's L7 policy (action,
+// dry-run, L7 rules: l7-authorization.ts, and the refs to resolve to waypoints). Strict validation
+// of the whole object (every problem names its field; any problem rejects the policy whole, for
+// ztunnel and waypoint alike) and the dry-run annotation. Istio's pilot ambient converter is the model.
 
 import type { Authorization, AuthorizationScope } from '../../pkg/api/authorization-types';
 import { authorizationProblem } from '../../pkg/api/authorization-validate';
+import { DEFAULT_PATH_NORMALIZATION, type WaypointSecurity } from '../../pkg/api/waypoint-security-types';
+import { securityProblems } from '../../pkg/api/waypoint-security-validate';
 import { convertRules } from './authorization-rules';
+import { convertL7Policy, type L7PolicyConversion } from './l7-authorization';
 import {
   checkKnownFields, type FieldProblem, FieldReport, isObject, type JsonObject, own, readObject, readString, show,
 } from './field-report';
 import { readMetadata } from './metadata';
 import { readSelector, type Labels } from './selector';
-import { readTargetRefs } from './target-refs';
+import { type PolicyTargetRef, readTargetRefs, warnServiceEntryRefs } from './target-refs';
 
 export interface ConversionOptions {
   /** Istio's root namespace (`istio-system`): selector-less policies there are mesh-wide. */
@@ -34,6 +38,10 @@ export interface AuthorizationPolicyConversion {
   readonly enforcedBy: EnforcedBy;
   /** Some rules or attributes cannot be enforced at L4 and were omitted (ALLOW) or dropped (DENY). */
   readonly partial: boolean;
+  /** What the waypoint gets (enforcedBy 'waypoint' and no problems). */
+  readonly l7?: L7PolicyConversion;
+  /** The valid targetRefs (enforcedBy 'waypoint', also when rejected: what a fail-closed stand-in applies to). */
+  readonly refs?: readonly PolicyTargetRef[];
   /** Any problem rejects the policy whole. */
   readonly problems: readonly FieldProblem[];
   readonly warnings: readonly FieldProblem[];
@@ -76,6 +84,16 @@ function readDryRun(annotations: JsonObject, report: FieldReport): boolean {
   return false;
 }
 
+/** What the waypoint's codec would refuse in the converted policy (a converter bug or a bound), or undefined. */
+function waypointPolicyProblem(name: string, namespace: string, l7: L7PolicyConversion): string | undefined {
+  const security: WaypointSecurity = {
+    pathNormalization: DEFAULT_PATH_NORMALIZATION,
+    authorization: [{ name, namespace, action: l7.action, dryRun: l7.dryRun, targets: { all: true, services: [] }, rules: l7.rules }],
+    authentication: [],
+  };
+  return securityProblems(security, 'policy', 1)[0];
+}
+
 function scopeOf(selector: Labels | undefined, namespace: string, opts: ConversionOptions): AuthorizationScope {
   if (selector !== undefined) return 'WORKLOAD_SELECTOR';
   return namespace === opts.rootNamespace ? 'GLOBAL' : 'NAMESPACE';
@@ -104,10 +122,22 @@ export function convertAuthorizationPolicy(obj: unknown, opts: ConversionOptions
   }
   const ruleAction = action === 'DENY' ? 'DENY' : 'ALLOW';
   const enforceAtL4 = enforcedBy === 'ztunnel' && (action === 'ALLOW' || action === 'DENY');
-  const { rules, partial } = convertRules(own(spec, 'rules'), 'spec.rules', {
-    policyNamespace: meta.namespace, trustDomain: opts.trustDomain, report, action: ruleAction, enforceAtL4,
-  });
-  const dryRun = readDryRun(meta.annotations, report);
+  let l7: L7PolicyConversion | undefined;
+  let rules: Authorization['rules'] = [];
+  let partial = false;
+  let dryRun: boolean;
+  if (enforcedBy === 'waypoint') {
+    dryRun = readDryRun(meta.annotations, report);
+    warnServiceEntryRefs(targets, report);
+    l7 = convertL7Policy(spec, {
+      action, dryRun, refs: targets.refs, policyNamespace: meta.namespace, trustDomain: opts.trustDomain, report,
+    });
+  } else {
+    ({ rules, partial } = convertRules(own(spec, 'rules'), 'spec.rules', {
+      policyNamespace: meta.namespace, trustDomain: opts.trustDomain, report, action: ruleAction, enforceAtL4,
+    }));
+    dryRun = readDryRun(meta.annotations, report);
+  }
 
   if (enforceAtL4 && selector !== undefined && Object.keys(selector).length === 0) {
     report.warn('spec.selector', `an empty selector selects every workload in namespace ${show(meta.namespace)}; `
@@ -129,6 +159,10 @@ export function convertAuthorizationPolicy(obj: unknown, opts: ConversionOptions
       policy = undefined;
     }
   }
+  if (l7 && !report.hasProblems) {
+    const wireProblem = waypointPolicyProblem(meta.name, meta.namespace, l7);
+    if (wireProblem) report.problem('', `the converted policy cannot be sent to the waypoint: ${wireProblem}`);
+  }
   return {
     name: meta.name,
     namespace: meta.namespace,
@@ -136,6 +170,8 @@ export function convertAuthorizationPolicy(obj: unknown, opts: ConversionOptions
     ...(policy && policy.scope === 'WORKLOAD_SELECTOR' && selector ? { selector } : {}),
     enforcedBy,
     partial: policy !== undefined && partial,
+    ...(l7 && !report.hasProblems ? { l7 } : {}),
+    ...(enforcedBy === 'waypoint' ? { refs: targets.refs } : {}),
     problems: report.problems(),
     warnings: report.warnings(),
   };

@@ -2,7 +2,8 @@
 // testdata/pa-*.yaml (a set of PeerAuthentications plus a `GoldenWorkloads` document naming the
 // workloads to look up) is converted and compared exactly with the `.golden.json` beside it.
 // Matches are rendered with their non-empty fields only; every policy produced must pass
-// pkg/api's validator and survive the wire codec unchanged. A leading `GoldenOptions` document
+// pkg/api's validator and survive the wire codec unchanged; every waypoint (l7) policy must pass
+// the waypoint codec's securityProblems. A leading `GoldenOptions` document
 // overrides the options (root namespace istio-system, trust domain cluster.local).
 // AMBIT_UPDATE_GOLDEN=1 rewrites the golden files instead.
 import { test } from 'node:test';
@@ -13,6 +14,8 @@ import { loadAll } from 'js-yaml';
 import type { Authorization } from '../../pkg/api/authorization-types';
 import { decodeAuthorization, encodeAuthorization } from '../../pkg/api/authorization-codec';
 import { authorizationProblem } from '../../pkg/api/authorization-validate';
+import { DEFAULT_PATH_NORMALIZATION } from '../../pkg/api/waypoint-security-types';
+import { securityProblems } from '../../pkg/api/waypoint-security-validate';
 import { convertAuthorizationPolicy, type ConversionOptions } from './authorization-policy';
 import { convertPeerAuthentications, peerAuthenticationFor } from './peer-authentication-index';
 import { authorizationPolicyStatus, peerAuthenticationStatus } from './policy-status';
@@ -74,6 +77,14 @@ for (const file of files.filter((f) => f.startsWith('ap-'))) {
     const out = docs.map((doc) => {
       const result = convertAuthorizationPolicy(doc, opts);
       if (result.policy) assertSendable(result.policy);
+      if (result.l7) {
+        const { action, dryRun, rules } = result.l7;
+        assert.deepEqual(securityProblems({
+          pathNormalization: DEFAULT_PATH_NORMALIZATION, authentication: [],
+          authorization: [{ name: result.name, namespace: result.namespace, action, dryRun, targets: { all: true, services: [] }, rules }],
+        }), [], `${result.namespace}/${result.name} is what the waypoint accepts`);
+      }
+      if (result.problems.length > 0) assert.equal(result.l7, undefined, 'a waypoint policy with problems is never produced');
       if (result.problems.length > 0) assert.equal(result.policy, undefined, 'a policy with problems is never produced');
       return {
         input: `${result.namespace}/${result.name}`,

@@ -38,6 +38,25 @@ test('dry run and waypoint policies say so', () => {
   assert.deepEqual(waypoint.map((c) => [c.type, c.status, c.reason]), [['Accepted', 'True', 'WaypointTarget']]);
 });
 
+test('waypoint policies: who enforces, AUDIT, dry-run, CUSTOM as DENY', () => {
+  const gw = [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'waypoint' }];
+  const plain = authorizationPolicyStatus(convertAuthorizationPolicy(ap({ targetRefs: gw, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] }), OPTS));
+  assert.deepEqual(plain, [{ type: 'Accepted', status: 'True', reason: 'WaypointTarget', message: 'Enforced by the waypoint of each targeted Gateway/Service (per request).' }]);
+  const audit = authorizationPolicyStatus(convertAuthorizationPolicy(ap({ targetRefs: gw, action: 'AUDIT', rules: [{}] }, { 'istio.io/dry-run': 'true' }), OPTS));
+  assert.match(audit[0]!.message, /AUDIT: matching requests are logged and counted, never denied\. Dry-run: /);
+  const custom = authorizationPolicyStatus(convertAuthorizationPolicy(ap({ targetRefs: gw, action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] }), OPTS));
+  assert.match(custom[0]!.message, /CUSTOM is enforced as DENY/);
+});
+
+test('rejected waypoint policies: fail closed until fixed, or the last valid version', () => {
+  const bad = convertAuthorizationPolicy(ap({ targetRefs: [{ kind: 'Service', name: 'web' }], rules: [{ to: [{ operation: { paths: ['/a/{**}/b'] } }] }] }), OPTS);
+  assert.match(authorizationPolicyStatus(bad)[0]!.message,
+    /^Rejected: until it is fixed the waypoint enforces it as an ALLOW policy with no rules, so it allows nothing \(fail closed\)\. Problems: spec\.rules\[0\]\.to\[0\]\.operation\.paths\[0\]: invalid path template/);
+  assert.match(authorizationPolicyStatus(bad, 4)[0]!.message, /^Rejected: the last valid version \(generation 4\) stays in force\./);
+  const noRefs = convertAuthorizationPolicy(ap({ targetRefs: [{ kind: 'Deployment', group: 'apps', name: 'web' }] }), OPTS);
+  assert.match(authorizationPolicyStatus(noRefs)[0]!.message, /^Rejected: nothing of this policy is enforced \(no valid targetRefs/);
+});
+
 test('messages stay bounded', () => {
   const bad = Array.from({ length: 400 }, () => `not-an-ip-${'x'.repeat(200)}`);
   const [accepted] = authorizationPolicyStatus(convertAuthorizationPolicy(ap({ rules: [{ from: [{ source: { ipBlocks: bad } }] }] }), OPTS));

@@ -1,7 +1,9 @@
 // Status conditions for converted security policies, for the lead to write to the resource's
 // `status.conditions` (adding lastTransitionTime / observedGeneration): `Accepted` (True or False,
-// with every problem and warning in the message) and, for AuthorizationPolicies ztunnel enforces,
-// `PartiallyEnforced` (whether some rules or attributes could not be enforced at L4). Pure.
+// with every problem and warning in the message, saying what is enforced and by whom — ztunnel, or
+// the waypoints of the targets — and, when rejected, what stays in force) and, for
+// AuthorizationPolicies ztunnel enforces, `PartiallyEnforced` (whether some rules or attributes
+// could not be enforced at L4). Pure.
 
 import type { AuthorizationPolicyConversion } from './authorization-policy';
 import type { FieldProblem } from './field-report';
@@ -17,11 +19,27 @@ export interface PolicyCondition {
 /** Kubernetes allows 32 KiB per condition message; keep well under it. */
 export const MAX_MESSAGE_CHARS = 8192;
 
+/** The message head of an accepted waypoint AuthorizationPolicy. */
+function waypointHead(result: AuthorizationPolicyConversion): string {
+  let text = 'Enforced by the waypoint of each targeted Gateway/Service (per request).';
+  const l7 = result.l7;
+  if (l7?.custom) text += ' CUSTOM is enforced as DENY (no ext-authz provider).';
+  else if (l7?.action === 'AUDIT') text += ' AUDIT: matching requests are logged and counted, never denied.';
+  if (l7?.dryRun) text += ' Dry-run: the decisions it would take are reported, never enforced.';
+  return text;
+}
+
+/** Why a rejected waypoint policy enforces what it does, when no valid version came before. */
+function waypointNothing(result: AuthorizationPolicyConversion): string {
+  if (!result.refs?.some((r) => r.kind !== 'ServiceEntry')) return 'nothing of this policy is enforced (no valid targetRefs a waypoint takes).';
+  return 'until it is fixed the waypoint enforces it as an ALLOW policy with no rules, so it allows nothing (fail closed).';
+}
+
 function listed(items: readonly FieldProblem[]): string {
   return items.map((p) => (p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; ');
 }
 
-function message(head: string, problems: readonly FieldProblem[], warnings: readonly FieldProblem[]): string {
+export function message(head: string, problems: readonly FieldProblem[], warnings: readonly FieldProblem[]): string {
   let text = head;
   if (problems.length > 0) text += ` Problems: ${listed(problems)}.`;
   if (warnings.length > 0) text += ` Warnings: ${listed(warnings)}.`;
@@ -29,7 +47,7 @@ function message(head: string, problems: readonly FieldProblem[], warnings: read
 }
 
 /** The head of a rejection: what is enforced instead of the rejected version. */
-function rejected(previousGeneration: number | undefined, nothing: string): string {
+export function rejected(previousGeneration: number | undefined, nothing: string): string {
   return previousGeneration === undefined
     ? `Rejected: ${nothing}`
     : `Rejected: the last valid version (generation ${previousGeneration}) stays in force.`;
@@ -42,15 +60,16 @@ function rejected(previousGeneration: number | undefined, nothing: string): stri
 export function authorizationPolicyStatus(result: AuthorizationPolicyConversion, previousGeneration?: number): readonly PolicyCondition[] {
   const { problems, warnings } = result;
   if (problems.length > 0) {
+    const nothing = result.enforcedBy === 'waypoint' ? waypointNothing(result) : 'nothing of this policy is enforced.';
     return [{
       type: 'Accepted', status: 'False', reason: 'Invalid',
-      message: message(rejected(previousGeneration, 'nothing of this policy is enforced.'), problems, warnings),
+      message: message(rejected(previousGeneration, nothing), problems, warnings),
     }];
   }
   if (result.enforcedBy === 'waypoint' || !result.policy) {
     return [{
       type: 'Accepted', status: 'True', reason: 'WaypointTarget',
-      message: message('The policy has targetRefs: the waypoint enforces it, ztunnel does not.', [], warnings),
+      message: message(waypointHead(result), [], warnings),
     }];
   }
   const how = result.policy.dryRun ? 'Enforced by ztunnel in dry-run mode (matches are reported, never enforced).' : 'Enforced by ztunnel.';
