@@ -1,7 +1,8 @@
 // Wires istiod from its configuration: Kubernetes clients → root of trust (cacerts /
 // istio-ca-secret) → root-certificate publisher → security-policy index → waypoint controller
 // (Deployments and status for Gateways of class istio-waypoint) → ambient address index
-// (workloads list the policies that select them, Services and workloads their waypoint) → one
+// (workloads list the policies that select them, Services and workloads their waypoint) → waypoint
+// config index (routes and targetRefs security policies per waypoint) → one
 // gRPC server with the CA and the delta ADS server → the monitoring listener (/metrics, /ready). Returns DESIGN §8's
 // `{ addresses, ready, shutdown() }` so tests run istiod in-process on port 0.
 
@@ -114,8 +115,12 @@ export async function build(config: IstiodConfig, opts: BuildOptions = {}): Prom
     const settings = modelSettings({ trustDomain: config.trustDomain, clusterId: config.clusterId });
     waypoints = startWaypointController({ kube: meshKube, settings, logger, namespace: config.namespace });
     index = startAddressIndex({ kube: meshKube, settings, logger, policies, waypoints });
+    // Waypoint configs: routes plus the AuthorizationPolicies / RequestAuthentications attached by targetRefs.
     routes = startWaypointConfigIndex({ kube: meshKube, directory: waypoints, logger,
-      settings: { clusterId: config.clusterId, clusterDomain: settings.domainSuffix } });
+      settings: {
+        clusterId: config.clusterId, clusterDomain: settings.domainSuffix, pathNormalization: config.pathNormalization,
+        rootNamespace: config.namespace, trustDomain: config.trustDomain,
+      } });
     const encodePolicy = (p: Authorization): Buffer => { const b = encodeAuthorization(p); return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
     const encodeWaypoint = (c: WaypointConfig): Buffer => { const b = encodeWaypointConfig(c); return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
     sources = [addressSource(index, encodeAddress, logger), authorizationSource(policies, encodePolicy, logger),

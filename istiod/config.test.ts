@@ -24,6 +24,7 @@ test('defaults match Istio', () => {
   assert.equal(c.debounceMaxMs, 1000);
   assert.equal(c.xdsMaxReceiveMessageBytes, 16 * 1024 * 1024);
   assert.equal(c.xdsMaxSendMessageBytes, 200 * 1024 * 1024);
+  assert.equal(c.pathNormalization, 'DECODE_AND_MERGE_SLASHES');
   assert.ok(Object.isFrozen(c));
   assert.ok(Object.isFrozen(c.trustedNodeAccounts));
 });
@@ -130,4 +131,20 @@ test('bad xDS settings are reported together', () => {
     }
     return true;
   });
+});
+
+test('PATH_NORMALIZATION takes Istio\'s mode names and refuses anything else', () => {
+  for (const mode of ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES']) {
+    assert.equal(loadConfig({ PATH_NORMALIZATION: mode }).pathNormalization, mode);
+  }
+  assert.equal(loadConfig({ PATH_NORMALIZATION: ' BASE ' }).pathNormalization, 'BASE');
+  assert.equal(loadConfig({ PATH_NORMALIZATION: '' }).pathNormalization, 'DECODE_AND_MERGE_SLASHES');
+  for (const bad of ['base', 'DEFAULT', 'merge-slashes']) {
+    assert.throws(() => loadConfig({ PATH_NORMALIZATION: bad, CLUSTER_ID: 'a/b' }), (err: unknown) => {
+      assert.ok(isMeshError(err, 'InvalidArgument'));
+      assert.ok(err.message.includes(`PATH_NORMALIZATION="${bad}": not one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES`), err.message);
+      assert.ok(err.message.includes('CLUSTER_ID'), 'reported with the other problems');
+      return true;
+    });
+  }
 });

@@ -5,6 +5,7 @@
 
 import { ErrorCode, MeshError } from '../pkg/errors/mesh-error';
 import { trustDomainProblem } from '../pkg/identity/spiffe';
+import { DEFAULT_PATH_NORMALIZATION, PATH_NORMALIZATIONS, type PathNormalization } from '../pkg/api/waypoint-security-types';
 
 export interface ServiceAccountRef {
   readonly namespace: string;
@@ -50,6 +51,8 @@ export interface IstiodConfig {
   readonly xdsMaxSendMessageBytes: number;
   /** How long a successful TokenReview of an xDS client's token is reused. */
   readonly xdsTokenCacheSeconds: number;
+  /** How waypoints normalize request paths before L7 authorization (PATH_NORMALIZATION, like Istio's mesh option). */
+  readonly pathNormalization: PathNormalization;
 }
 
 const HOUR = 3600;
@@ -74,6 +77,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   xdsMaxReceiveMessageBytes: 16 * 1024 * 1024,
   xdsMaxSendMessageBytes: 200 * 1024 * 1024,
   xdsTokenCacheSeconds: 60,
+  pathNormalization: DEFAULT_PATH_NORMALIZATION,
 } as const);
 
 /** Bounds of the size settings: a CA request must fit; nothing beyond what ztunnel decodes (200 MiB). */
@@ -247,6 +251,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): IstiodConfig {
   const xdsMaxReceiveMessageBytes = size('XDS_MAX_RECEIVE_MESSAGE_SIZE', CONFIG_DEFAULTS.xdsMaxReceiveMessageBytes);
   const xdsMaxSendMessageBytes = size('XDS_MAX_SEND_MESSAGE_SIZE', CONFIG_DEFAULTS.xdsMaxSendMessageBytes);
 
+  const pathText = read('PATH_NORMALIZATION') ?? CONFIG_DEFAULTS.pathNormalization;
+  const pathNormalization = PATH_NORMALIZATIONS.find((m) => m === pathText);
+  if (pathNormalization === undefined) {
+    problems.push(`PATH_NORMALIZATION=${JSON.stringify(pathText)}: not one of ${PATH_NORMALIZATIONS.join(', ')}`);
+  }
+
   if (problems.length > 0) {
     throw new MeshError(ErrorCode.InvalidArgument, `invalid istiod configuration: ${problems.join('; ')}`);
   }
@@ -272,5 +282,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): IstiodConfig {
     xdsMaxReceiveMessageBytes,
     xdsMaxSendMessageBytes,
     xdsTokenCacheSeconds: CONFIG_DEFAULTS.xdsTokenCacheSeconds,
+    pathNormalization: pathNormalization ?? CONFIG_DEFAULTS.pathNormalization,
   });
 }

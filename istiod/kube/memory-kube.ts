@@ -223,7 +223,7 @@ export function memoryMeshKube(logger: Logger = silentLogger): MemoryMeshKube {
   const slices = new MemoryResource<MeshEndpointSlice>(clock, namespacedKey);
   const resource = (): MemoryResource<MeshPolicy> => new MemoryResource<MeshPolicy>(clock, namespacedKey);
   const policies: Record<MeshObjectKind, MemoryResource<MeshPolicy>> = {
-    AuthorizationPolicy: resource(), PeerAuthentication: resource(), Gateway: resource(), HTTPRoute: resource(),
+    AuthorizationPolicy: resource(), PeerAuthentication: resource(), RequestAuthentication: resource(), Gateway: resource(), HTTPRoute: resource(),
     GRPCRoute: resource(), VirtualService: resource(), DestinationRule: resource(),
   };
   const all = [namespaces, pods, services, slices, ...Object.values(policies)];

@@ -1,9 +1,9 @@
 // The narrow, plain-data view of the Kubernetes API that istiod's ambient model needs (`MeshKube`):
 // list+watch of Namespaces, Pods, Services and EndpointSlices, reduced to the fields the
-// Workload/Service derivations read, plus list+watch of the security policies, Gateways and
-// traffic resources (kept whole: the converters validate them), their status writes, and the
-// objects istiod owns for waypoints. Implemented over client-node
-// (mesh-client.ts) and in memory for tests (memory-kube.ts).
+// Workload/Service derivations read, plus list+watch of the security policies (incl.
+// RequestAuthentication), Gateways and traffic resources (kept whole: the converters validate
+// them), their status writes, and the objects istiod owns for waypoints. Implemented over
+// client-node (mesh-client.ts) and in memory for tests (memory-kube.ts).
 
 import type { WatchHandlers, Watcher } from './types';
 
@@ -103,8 +103,11 @@ export interface MeshEndpointSlice {
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 export type MeshPolicyKind = 'AuthorizationPolicy' | 'PeerAuthentication';
-/** Every custom kind istiod watches whole: the security policies plus the waypoint and traffic kinds. */
-export type MeshObjectKind = MeshPolicyKind | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'VirtualService' | 'DestinationRule';
+/**
+ * Every custom kind istiod watches whole: the security policies ztunnel's model reads, the waypoint
+ * and traffic kinds, and RequestAuthentication (read by the waypoint config index only).
+ */
+export type MeshObjectKind = MeshPolicyKind | 'RequestAuthentication' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'VirtualService' | 'DestinationRule';
 
 export interface ObjectResource { readonly group: string; readonly version: string; readonly plural: string }
 
@@ -112,6 +115,7 @@ export interface ObjectResource { readonly group: string; readonly version: stri
 export const OBJECT_RESOURCES: Readonly<Record<MeshObjectKind, ObjectResource>> = {
   AuthorizationPolicy: { group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies' },
   PeerAuthentication: { group: 'security.istio.io', version: 'v1', plural: 'peerauthentications' },
+  RequestAuthentication: { group: 'security.istio.io', version: 'v1', plural: 'requestauthentications' },
   Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
   HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
   GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },

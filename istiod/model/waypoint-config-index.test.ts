@@ -165,3 +165,57 @@ test('a waypoint that goes away is reported and removed; one that appears is bui
     await index.stop();
   }
 });
+
+test('security: targetRefs policies reach only their waypoint, PATH_NORMALIZATION is in every config, RequestAuthentication status is written', async () => {
+  const kube = cluster();
+  kube.setNamespace({ name: 'books', labels: {} });
+  kube.setService(service('books', 'catalog', { labels: { 'istio.io/use-waypoint': 'wp' }, selector: { app: 'catalog' }, ports: http }));
+  const logger = memoryLogger();
+  const index = startWaypointConfigIndex({
+    kube, directory: mapDirectory(gateway('shop', 'waypoint'), gateway('books', 'wp')), logger,
+    settings: { clusterId: 'Kubernetes', clusterDomain: 'cluster.local', pathNormalization: 'MERGE_SLASHES', rootNamespace: 'istio-system', trustDomain: 'cluster.local' },
+  });
+  try {
+    await index.synced;
+    const security = (name: string): WaypointConfig['security'] => index.current().get(name)?.security;
+    assert.deepEqual(security('shop/waypoint'), { pathNormalization: 'MERGE_SLASHES', authorization: [], authentication: [] });
+    assert.deepEqual(security('books/wp'), { pathNormalization: 'MERGE_SLASHES', authorization: [], authentication: [] });
+    const changes: string[][] = [];
+    index.onChange((names) => changes.push([...names]));
+
+    kube.setObject('AuthorizationPolicy', {
+      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { namespace: 'books', name: 'no-delete' },
+      spec: { targetRefs: [{ kind: 'Service', group: '', name: 'catalog' }], action: 'DENY', rules: [{ to: [{ operation: { methods: ['DELETE'] } }] }] },
+    });
+    await until(() => (security('books/wp')?.authorization.length ?? 0) === 1, 'the policy in books/wp');
+    assert.deepEqual(security('books/wp')?.authorization[0]?.targets, { all: false, services: ['books/catalog.books.svc.cluster.local'] });
+    assert.deepEqual(changes, [['books/wp']]);
+    assert.deepEqual(security('shop/waypoint')?.authorization, []);
+
+    const ra = (jwtRule: Record<string, unknown>): Record<string, unknown> => ({
+      apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: { namespace: 'shop', name: 'jwt' },
+      spec: { targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'waypoint' }], jwtRules: [jwtRule] },
+    });
+    type Conditions = { type: string; status: string; message: string; observedGeneration: number }[];
+    const conditions = (): Conditions | undefined =>
+      (kube.getObject('RequestAuthentication', 'shop', 'jwt')?.object as { status?: { conditions?: Conditions } } | undefined)?.status?.conditions;
+    kube.setObject('RequestAuthentication', ra({ issuer: 'https://issuer.example', jwksUri: 'http://localhost/keys' }));
+    await until(() => conditions() !== undefined, 'the rejection written to status');
+    assert.deepEqual(conditions()?.map((c) => [c.type, c.status, c.observedGeneration]), [['Accepted', 'False', 1]]);
+    assert.match(conditions()?.[0]?.message ?? '', /jwksUri/);
+    assert.equal(logger.lines.filter((l) => l.includes('RequestAuthentication shop/jwt (generation 1) rejected')).length, 1);
+    assert.deepEqual(security('shop/waypoint')?.authentication, [], 'never valid: not sent');
+
+    kube.setObject('RequestAuthentication', ra({ issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/keys' }));
+    await until(() => conditions()?.[0]?.status === 'True', 'the fixed version accepted');
+    await until(() => (security('shop/waypoint')?.authentication.length ?? 0) === 1, 'the JWT rules sent');
+    assert.deepEqual(security('shop/waypoint')?.authentication[0]?.targets, { all: true, services: [] });
+    const writes = (): number => kube.objectStatusWrites.filter((w) => w.kind === 'RequestAuthentication').length;
+    for (let i = 0; i < 50; i++) await tick();
+    assert.equal(writes(), 2, 'a status write coming back as an event writes nothing more');
+    assert.equal(kube.objectStatusWrites.filter((w) => w.kind === 'AuthorizationPolicy').length, 0, 'AuthorizationPolicy status belongs to the policy index');
+    assert.deepEqual(logger.lines.filter((l) => l.startsWith('error')), []);
+  } finally {
+    await index.stop();
+  }
+});

@@ -1,9 +1,11 @@
-// istiod's L7 model: informers for Namespaces, Services, Pods and the traffic resources (HTTPRoute,
-// GRPCRoute, VirtualService, DestinationRule) plus the waypoint directory feed one RouteState
+// istiod's L7 model: informers for Namespaces, Services, Pods, the traffic resources (HTTPRoute,
+// GRPCRoute, VirtualService, DestinationRule) and the security policies waypoints enforce
+// (AuthorizationPolicy, RequestAuthentication) plus the waypoint directory feed one RouteState
 // (istiod/routes/route-state.ts); after everything has synced each waypoint's WaypointConfig is
 // built once, then every event rebuilds only the waypoints built from what it touched, and
 // listeners hear the names of configs that really changed. Rejected resources are logged (once per
-// generation); each object's status is written through a keyed queue, only when it changed.
+// generation); route and RequestAuthentication status is written through keyed queues, only when
+// it changed (AuthorizationPolicy status belongs to the policy index).
 
 import type { WaypointConfig } from '../../pkg/api/waypoint-types';
 import { waypointConfigName } from '../../pkg/api/waypoint-types';
@@ -13,6 +15,7 @@ import type { Logger } from '../../pkg/log/logger';
 import { KeyedQueue } from '../kube/keyed-queue';
 import type { MeshKube, MeshPolicy } from '../kube/mesh-types';
 import type { WatchHandlers, Watcher } from '../kube/types';
+import type { RouteSettings } from '../routes/inputs';
 import { emptyTouched, RouteState, type Touched } from '../routes/route-state';
 import { statusToWrite } from '../routes/status-write';
 import { ROUTE_KINDS, type RouteKind } from '../routes/types';
@@ -32,7 +35,8 @@ export interface WaypointConfigIndex {
 export interface WaypointConfigIndexOptions {
   readonly kube: MeshKube;
   readonly directory: WaypointDirectory;
-  readonly settings: { readonly clusterId: string; readonly clusterDomain: string };
+  /** clusterId and clusterDomain; pathNormalization, rootNamespace and trustDomain for security (defaults in routes/inputs.ts). */
+  readonly settings: RouteSettings;
   readonly logger: Logger;
   /** Write route status back (default true). */
   readonly writeStatus?: boolean;
@@ -42,7 +46,7 @@ const statusOf = (object: unknown): unknown => (typeof object === 'object' && ob
 
 export function startWaypointConfigIndex(opts: WaypointConfigIndexOptions): WaypointConfigIndex {
   const { kube, directory, logger } = opts;
-  const state = new RouteState({ clusterId: opts.settings.clusterId, clusterDomain: opts.settings.clusterDomain });
+  const state = new RouteState(opts.settings);
   const configs = new Map<string, WaypointConfig>();
   const listeners = new Set<(names: ReadonlySet<string>) => void>();
   const refused = new Map<string, string>();
@@ -58,6 +62,14 @@ export function startWaypointConfigIndex(opts: WaypointConfigIndexOptions): Wayp
     if (patch) await kube.writeObjectStatus(obj.kind, obj.namespace, obj.name, patch);
     return 'done';
   }, { concurrency: 2, retryInitialMs: 500, retryMaxMs: 30_000, what: 'route status', logger });
+
+  const authnStatusQueue = new KeyedQueue(async (key) => {
+    const entry = state.security.authnStatus(key);
+    if (!entry || stopped) return 'done';
+    const patch = statusToWrite(statusOf(entry.object), entry.view, new Date());
+    if (patch) await kube.writeObjectStatus('RequestAuthentication', entry.namespace, entry.name, patch);
+    return 'done';
+  }, { concurrency: 1, retryInitialMs: 500, retryMaxMs: 30_000, what: 'RequestAuthentication status', logger });
 
   /** A config the waypoint would refuse is never published (a bug guard): the previous one stays. */
   const acceptable = (name: string, config: WaypointConfig): boolean => {
@@ -94,7 +106,10 @@ export function startWaypointConfigIndex(opts: WaypointConfigIndexOptions): Wayp
         try { l(changed); } catch (err) { logger.error(`waypoint config index: change listener failed: ${describeError(err)}`); }
       }
     }
-    if (opts.writeStatus !== false) for (const key of t.statuses ? state.objectKeys() : t.statusKeys) statusQueue.add(key);
+    if (opts.writeStatus !== false) {
+      for (const key of t.statuses ? state.objectKeys() : t.statusKeys) statusQueue.add(key);
+      for (const key of t.authnStatusKeys) authnStatusQueue.add(key);
+    }
   };
 
   const batch = (what: string, fn: (t: Touched) => void): void => {
@@ -118,6 +133,10 @@ export function startWaypointConfigIndex(opts: WaypointConfigIndexOptions): Wayp
     kube.watchServices(handlers('service', (s, t) => state.applyService(s, t), (s, t) => state.deleteService(s.namespace, s.name, t))),
     kube.watchPods(handlers('pod', (p, t) => state.applyPod(p, t), (p, t) => state.deletePod(p.namespace, p.name, t))),
     ...ROUTE_KINDS.map((kind) => kube.watchObjects(kind, objectHandlers(kind))),
+    kube.watchObjects('AuthorizationPolicy', handlers<MeshPolicy>('AuthorizationPolicy',
+      (o, t) => state.security.applyAuthorizationPolicy(o, t), (o, t) => state.security.deleteAuthorizationPolicy(o.namespace, o.name, t))),
+    kube.watchObjects('RequestAuthentication', handlers<MeshPolicy>('RequestAuthentication',
+      (o, t) => state.security.applyRequestAuthentication(o, t), (o, t) => state.security.deleteRequestAuthentication(o.namespace, o.name, t))),
   ];
   const unsubscribe = directory.onChange((keys) => batch('waypoint directory change', (t) => state.setGateways(directory.gateways(), keys, t)));
 
@@ -128,6 +147,7 @@ export function startWaypointConfigIndex(opts: WaypointConfigIndexOptions): Wayp
       state.setGateways(directory.gateways(), [], t);
       t.all = true;
       t.statuses = true;
+      for (const key of state.security.authnStatusKeys()) t.authnStatusKeys.add(key);
     });
     logger.info(`waypoint config index: ${configs.size} waypoint configs from ${state.objectKeys().length} traffic resources`);
   });
@@ -142,6 +162,7 @@ export function startWaypointConfigIndex(opts: WaypointConfigIndexOptions): Wayp
       unsubscribe();
       await Promise.all(watchers.map((w) => w.stop()));
       await statusQueue.stop();
+      await authnStatusQueue.stop();
     },
   };
 }

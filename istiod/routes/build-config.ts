@@ -1,13 +1,16 @@
 // One waypoint's WaypointConfig from the cluster view (pure): the Services bound to the Gateway
 // (each TCP port with its protocol from appProtocol / port name and its routes), the workloads
-// bound to it, and every backend those routes use. Also returns the namespaces the config was read
-// from, so the index rebuilds it only when one of them changes.
+// bound to it, every backend those routes use, and the L7 security attached to it
+// (security-config.ts; always present). Also returns the namespaces the config was read from, so
+// the index rebuilds it only when one of them changes (policies live in the Gateway's or a bound
+// Service's namespace; root-namespace GatewayClass policies rebuild every waypoint).
 
 import type { BoundService, PortRoutes, WaypointConfig } from '../../pkg/api/waypoint-types';
 import type { WaypointGateway } from '../waypoint/types';
 import { BackendTable } from './backends';
 import type { ConfigDeps, RouteInputs } from './inputs';
-import { isTcpPort, portProtocol, serviceKey } from './resolve';
+import { isTcpPort, portProtocol, serviceKey, serviceRef } from './resolve';
+import { buildWaypointSecurity } from './security-config';
 import { portRoutes } from './service-routes';
 
 export interface BuiltConfig {
@@ -20,7 +23,8 @@ export function buildWaypointConfig(inputs: RouteInputs, gateway: WaypointGatewa
   const deps: ConfigDeps = { namespaces: new Set([gateway.namespace]), podNamespaces: new Set() };
   const table = new BackendTable(inputs, deps);
   const services: BoundService[] = [];
-  for (const svc of inputs.boundServices(key)) {
+  const bound = inputs.boundServices(key);
+  for (const svc of bound) {
     deps.namespaces.add(svc.namespace);
     const ports: PortRoutes[] = [];
     const seen = new Set<number>();
@@ -38,6 +42,7 @@ export function buildWaypointConfig(inputs: RouteInputs, gateway: WaypointGatewa
     services,
     workloads: [...inputs.boundWorkloads(key)],
     backends: table.list(),
+    security: buildWaypointSecurity(inputs, gateway, bound.map(serviceRef)),
   };
   return { config, deps };
 }

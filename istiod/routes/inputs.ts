@@ -1,16 +1,29 @@
 // What the per-waypoint build and the status computation read (a read-only view kept by
-// route-state.ts): namespaces, Services, pods, waypoint Gateways and bindings, and the traffic
-// resources in force, looked up by the Service they concern. Tests build it by hand.
+// route-state.ts): namespaces, Services, pods, waypoint Gateways and bindings, the traffic
+// resources in force, looked up by the Service they concern, and the security policies in force
+// by what their targetRefs name. Tests build it by hand.
 
+import type { PathNormalization } from '../../pkg/api/waypoint-security-types';
 import type { MeshPod, MeshService } from '../kube/mesh-types';
 import type { WaypointGateway } from '../waypoint/types';
+import type { AttachedSecurity } from './security-state';
 import type { DestinationRuleSpec, GatewayRouteSpec, RouteKind, VirtualServiceSpec } from './types';
+
+/** Istio's root namespace when none is configured. */
+export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 export interface RouteSettings {
   /** Prefix of workload uids (`<clusterId>//Pod/<ns>/<name>`). */
   readonly clusterId: string;
   /** Service hostnames are `<name>.<ns>.svc.<clusterDomain>`. */
   readonly clusterDomain: string;
+  /** Every config's `security.pathNormalization` (default DEFAULT_PATH_NORMALIZATION). */
+  readonly pathNormalization?: PathNormalization;
+  /** Istio's root namespace: a GatewayClass istio-waypoint ref counts only from here (default istio-system). */
+  readonly rootNamespace?: string;
+  /** The mesh's trust domain, for `cluster.local/...` principals in policies (default cluster.local). */
+  readonly trustDomain?: string;
 }
 
 /** One object's version in force. */
@@ -41,6 +54,12 @@ export interface RouteInputs {
   virtualServices(namespace: string, name: string): readonly InForce<VirtualServiceSpec>[];
   /** DestinationRules in force for this Service, oldest first. */
   destinationRules(namespace: string, name: string): readonly InForce<DestinationRuleSpec>[];
+  /**
+   * AuthorizationPolicies and RequestAuthentications in force whose targetRefs name this Gateway,
+   * one of these Services ("ns/name") or the istio-waypoint GatewayClass (any order; not yet
+   * checked against the waypoint).
+   */
+  attachedSecurity(gatewayNamespace: string, gatewayName: string, services: readonly string[]): AttachedSecurity;
 }
 
 /** Oldest first (creationTimestamp, absent last), then by "<namespace>/<name>". */

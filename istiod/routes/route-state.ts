@@ -2,8 +2,9 @@
 // waypoint Gateways and which Service / pod is bound to which waypoint; every HTTPRoute, GRPCRoute,
 // VirtualService and DestinationRule as last seen, with the version in force (an invalid update is
 // rejected and the last valid version stays in force, as for security policies), indexed by the
-// Service it concerns. Each apply/delete records what it touched (namespaces, pod namespaces,
-// waypoints) so only the waypoints built from those are rebuilt; builds remember what they read.
+// Service it concerns; the L7 security policies live in `security` (security-state.ts). Each
+// apply/delete records what it touched (namespaces, pod namespaces, waypoints) so only the
+// waypoints built from those are rebuilt; builds remember what they read.
 
 import type { MeshNamespace, MeshPod, MeshPolicy, MeshService } from '../kube/mesh-types';
 import { deepEqual } from '../model/deep-equal';
@@ -13,31 +14,16 @@ import type { WaypointConfig } from '../../pkg/api/waypoint-types';
 import { BindingTable } from './bindings';
 import { buildWaypointConfig } from './build-config';
 import { convertObject, identityOf } from './convert';
-import { type ConfigDeps, type InForce, olderFirst, type RouteInputs, type RouteSettings } from './inputs';
+import {
+  type ConfigDeps, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, type InForce, olderFirst, type RouteInputs, type RouteSettings,
+} from './inputs';
 import { serviceOfHost, serviceRef } from './resolve';
 import { routeStatus, type StatusEntry, type StatusView } from './route-status';
+import { type AttachedSecurity, SecurityState } from './security-state';
+import type { Touched } from './touched';
 import type {
   DestinationRuleSpec, GatewayRouteSpec, Labels, RouteKind, RouteSpec, VirtualServiceSpec,
 } from './types';
-
-/** What one event changed. */
-export interface Touched {
-  readonly namespaces: Set<string>;
-  readonly podNamespaces: Set<string>;
-  readonly waypoints: Set<string>;
-  /** Every waypoint may have changed. */
-  all: boolean;
-  /** Every object's status may have changed. */
-  statuses: boolean;
-  /** These objects' statuses may need a write (their stored status changed). */
-  readonly statusKeys: Set<string>;
-  /** Rejections for istiod's log. */
-  readonly log: string[];
-}
-
-export function emptyTouched(): Touched {
-  return { namespaces: new Set(), podNamespaces: new Set(), waypoints: new Set(), all: false, statuses: false, statusKeys: new Set(), log: [] };
-}
 
 interface ObjectEntry extends StatusEntry {
   /** The object as last seen (its stored status is compared before writing). */
@@ -47,6 +33,7 @@ interface ObjectEntry extends StatusEntry {
 }
 
 const listed = (problems: readonly FieldProblem[]): string => problems.map((p) => (p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; ');
+export { emptyTouched, type Touched } from './touched';
 export const routeStatusKey = (kind: RouteKind, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
 const podUid = (settings: RouteSettings, ref: string): string => `${settings.clusterId}//Pod/${ref}`;
 
@@ -75,8 +62,14 @@ export class RouteState implements RouteInputs {
   /** Service ("ns/name") → object keys, per kind family. */
   private readonly bySvc: Readonly<Record<'gateway' | 'vs' | 'dr', Map<string, Set<string>>>> = { gateway: new Map(), vs: new Map(), dr: new Map() };
   private readonly deps = new Map<string, ConfigDeps>();
+  /** AuthorizationPolicies and RequestAuthentications (apply / delete them here). */
+  readonly security: SecurityState;
 
-  constructor(readonly settings: RouteSettings) {}
+  constructor(readonly settings: RouteSettings) {
+    this.security = new SecurityState({
+      rootNamespace: settings.rootNamespace ?? DEFAULT_ROOT_NAMESPACE, trustDomain: settings.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    });
+  }
 
   // ---- RouteInputs
 
@@ -114,6 +107,10 @@ export class RouteState implements RouteInputs {
 
   destinationRules(namespace: string, name: string): readonly InForce<DestinationRuleSpec>[] {
     return this.inForce<DestinationRuleSpec>('dr', `${namespace}/${name}`);
+  }
+
+  attachedSecurity(gatewayNamespace: string, gatewayName: string, services: readonly string[]): AttachedSecurity {
+    return this.security.near(gatewayNamespace, gatewayName, services);
   }
 
   // ---- cluster objects

@@ -1,6 +1,7 @@
 // Test support for the traffic-model tests: a RouteState loaded from a scenario (multi-document
-// YAML: Namespaces, Services, Pods, waypoint Gateways and traffic resources, as kubectl would show
-// them) and a rendering of every waypoint config and resource status. Not used by production code.
+// YAML: Namespaces, Services, Pods, waypoint Gateways, traffic resources, AuthorizationPolicies and
+// RequestAuthentications, as kubectl would show them) and a rendering of every waypoint config and
+// resource status. Not used by production code.
 
 import assert from 'node:assert/strict';
 import { loadAll } from 'js-yaml';
@@ -8,6 +9,7 @@ import { waypointConfigProblems } from '../../pkg/api/waypoint-validate';
 import type { WaypointFor } from '../../pkg/api/waypoint-types';
 import { toMeshNamespace, toMeshPod, toMeshPolicy, toMeshService } from '../kube/mesh-convert';
 import type { WaypointGateway } from '../waypoint/types';
+import type { RouteSettings } from './inputs';
 import { emptyTouched, RouteState } from './route-state';
 import { ROUTE_KINDS, type RouteKind } from './types';
 
@@ -19,9 +21,9 @@ function need<T>(v: T | undefined): T {
 type Doc = Record<string, unknown> & { kind?: string; metadata?: Record<string, unknown> };
 
 /** A RouteState loaded from a scenario file. */
-export function loadScenario(text: string): RouteState {
+export function loadScenario(text: string, settings: Partial<RouteSettings> = {}): RouteState {
   const docs = loadAll(text).filter((d) => d !== null && d !== undefined) as Doc[];
-  const state = new RouteState({ clusterId: 'Kubernetes', clusterDomain: 'cluster.local' });
+  const state = new RouteState({ clusterId: 'Kubernetes', clusterDomain: 'cluster.local', ...settings });
   const t = emptyTouched();
   const gateways = new Map<string, WaypointGateway>();
   for (const d of docs) {
@@ -38,6 +40,10 @@ export function loadScenario(text: string): RouteState {
       gateways.set(`${g.namespace}/${g.name}`, g);
     } else if ((ROUTE_KINDS as readonly string[]).includes(d.kind ?? '')) {
       state.applyObject(d.kind as RouteKind, need(toMeshPolicy({ ...d, metadata: { generation: 1, ...d.metadata } })), t);
+    } else if (d.kind === 'AuthorizationPolicy') {
+      state.security.applyAuthorizationPolicy(need(toMeshPolicy({ ...d, metadata: { generation: 1, ...d.metadata } })), t);
+    } else if (d.kind === 'RequestAuthentication') {
+      state.security.applyRequestAuthentication(need(toMeshPolicy({ ...d, metadata: { generation: 1, ...d.metadata } })), t);
     } else throw new Error(`unexpected document kind ${String(d.kind)}`);
   }
   state.setGateways(gateways, gateways.keys(), t);
@@ -54,6 +60,7 @@ export function render(state: RouteState): Record<string, unknown> {
   }
   const statuses: Record<string, unknown> = {};
   for (const key of state.objectKeys().sort()) statuses[key] = state.status(key) ?? null;
+  for (const key of state.security.authnStatusKeys().sort()) statuses[key] = state.security.authnStatus(key)?.view ?? null;
   return { configs, statuses };
 }
 
