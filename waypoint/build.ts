@@ -25,6 +25,8 @@ import type { HostPort, WaypointSettings } from './config';
 import { createStreamProxy, type ProxyDeps, type StreamProxy } from './http/stream-proxy';
 import { startHboneListener } from './listener/hbone-listener';
 import { createTunnelDialer } from './listener/tunnel-dialer';
+import { createJwksFetcher } from './security/jwks-fetch';
+import { JwtAuthenticator } from './security/jwt-authn';
 import { AuthorizationStore } from './state/authorization-store';
 import { WaypointStore } from './state/store';
 
@@ -159,13 +161,27 @@ export async function build(settings: WaypointSettings, opts: BuildOptions = {})
       hbonePort: settings.upstreamHbonePort,
       connectTimeoutMs: settings.connectTimeoutMs,
     });
-    const proxy = (opts.createProxy ?? createStreamProxy)({ view: state, dial, registry, logger, self });
+    // JWKS for RequestAuthentication: a mesh Service host is fetched through HBONE with the
+    // waypoint's identity (the destination's L4 policy applies), anything else directly.
+    const fetchJwks = createJwksFetcher({
+      dialMesh: (host, port, signal) => {
+        const endpoints = state.meshEndpoints(host, port)?.filter((e) => e.healthy);
+        if (!endpoints) return undefined;
+        const endpoint = endpoints[Math.floor(Math.random() * endpoints.length)];
+        if (!endpoint) return Promise.reject(new MeshError(ErrorCode.Unavailable, `no healthy endpoint for ${host}:${port}`));
+        return dial(endpoint, signal);
+      },
+    });
+    const authn = new JwtAuthenticator({ fetchJwks, logger });
+    stops.push({ what: 'the JWT authenticator', stop: () => authn.close() });
+    const proxy = (opts.createProxy ?? createStreamProxy)({ view: state, dial, registry, logger, self, authn });
     const listener = startHboneListener({
       view: state,
       proxy,
       certificate: () => certificates.get(identity),
       self,
       logger,
+      addressIdentity: (ip) => state.identityAt(ip),
       drainTimeoutMs: settings.drainTimeoutMs,
     });
     // Stop accepting (GOAWAY) while the proxy drains what is in flight, both bounded by DRAIN_TIMEOUT.
@@ -204,6 +220,7 @@ export async function build(settings: WaypointSettings, opts: BuildOptions = {})
         certificates,
         settings,
         policies: () => policies.policies(),
+        jwks: () => authn.status(),
         xds: () => ({ address: settings.xdsAddress, connected: xds.connected(), synced: xdsSynced, ...xds.stats() }),
         proxy: () => ({ activeRequests: proxy.activeRequests, activeStreams: proxy.activeStreams }),
         hbone: () => ({ listener: listener.stats(), pool: pool.stats() }),

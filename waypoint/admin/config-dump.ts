@@ -1,7 +1,8 @@
 // What the waypoint's admin port shows at /config_dump (JSON, camelCase): who it is, the
 // WaypointConfig in force, the Services bound to it (with their VIPs and routes by name), every
 // backend with its endpoints and their health, the bound workloads, the Authorization policies
-// held, the certificate state, the loaded settings, and xDS, proxy and HBONE statistics. Pure.
+// held, the JWKS key sets of RequestAuthentication (the L7 policies themselves are in the
+// config), the certificate state, the loaded settings, and xDS, proxy and HBONE statistics. Pure.
 
 import type { Backend, WaypointConfig } from '../../pkg/api/waypoint-types';
 import type { Service, Workload } from '../../pkg/api/workload-types';
@@ -21,6 +22,8 @@ export interface DumpSources {
   /** The loaded settings (shown as is). */
   readonly settings: unknown;
   policies(): readonly unknown[];
+  /** Key sets of the RequestAuthentication rules in force (source, keys, last fetch, error). */
+  jwks?(): readonly unknown[];
   xds(): unknown;
   proxy(): unknown;
   hbone(): unknown;
@@ -57,6 +60,7 @@ export function configDump(sources: DumpSources): Record<string, unknown> {
     backends,
     workloads,
     authorizationPolicies: sources.policies(),
+    jwks: sources.jwks?.() ?? [],
     certificates: sources.certificates.snapshot(),
     settings: sources.settings,
     xds: sources.xds(),

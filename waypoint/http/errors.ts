@@ -1,5 +1,6 @@
 // The one place where the waypoint answers a request itself: proxy failures (no healthy upstream,
-// overflow, connect failure, reset, timeout, fault abort, no route, a malformed request) become
+// overflow, connect failure, reset, timeout, fault abort, no route, a malformed request) and
+// security refusals (403 RBAC denial, 401 bad JWT — bodies that name no policy) become
 // Envoy-like responses with `x-ambit-reason: <token>` and `server: ambit-waypoint` — for gRPC
 // requests a trailers-only response (HTTP 200, grpc-status, grpc-message) — and route answers
 // (redirects, direct responses) are written the same way. The failure catalogue maps each reason
@@ -25,6 +26,8 @@ export const FAILURES = {
   no_route: { status: 500, grpc: 13, flag: RESPONSE_FLAGS.noRoute, message: 'route has no backends' },
   no_cluster: { status: 503, grpc: 14, flag: RESPONSE_FLAGS.noCluster, message: 'backend not found' },
   bad_request: { status: 400, grpc: 13, flag: RESPONSE_FLAGS.downstreamProtocolError, message: 'bad request' },
+  rbac_denied: { status: 403, grpc: 7, flag: RESPONSE_FLAGS.denied, message: 'RBAC: access denied' },
+  jwt_invalid: { status: 401, grpc: 16, flag: RESPONSE_FLAGS.unauthenticated, message: 'Jwt verification fails' },
 } as const;
 
 export type FailureReason = keyof typeof FAILURES;
@@ -37,6 +40,8 @@ export interface Failure {
   readonly grpcStatus?: number;
   /** More detail for the body (and the access log). */
   readonly detail?: string;
+  /** Extra response headers (`www-authenticate` for a 401). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What was sent, for telemetry. */
@@ -73,10 +78,10 @@ export function sendFailure(res: DownstreamResponse, failure: Failure, grpc: boo
   const body = failure.detail ? `${entry.message}: ${failure.detail}` : entry.message;
   if (grpc) {
     const code = failure.grpcStatus ?? (failure.status !== undefined ? grpcStatusForHttp(failure.status) : entry.grpc);
-    sendTrailersOnly(res, code, body, { [REASON_HEADER]: failure.reason }, draining);
+    sendTrailersOnly(res, code, body, { ...failure.headers, [REASON_HEADER]: failure.reason }, draining);
     return { status: 200, grpcStatus: String(code), flag: entry.flag, bytes: 0 };
   }
-  const bytes = sendLocal(res, status, body, { [REASON_HEADER]: failure.reason }, draining);
+  const bytes = sendLocal(res, status, body, { ...failure.headers, [REASON_HEADER]: failure.reason }, draining);
   return { status, grpcStatus: '', flag: entry.flag, bytes };
 }
 

@@ -8,6 +8,16 @@ import type { RequestTelemetry } from '../telemetry/request-metrics';
 import type { Endpoint } from '../state/view';
 import { endpointAddress } from '../upstream/tunnel';
 import type { IncomingRequest } from './request-info';
+import type { AuthzDecision } from '../security/authz';
+
+/** What the security step decided, for the access log. */
+export interface SecurityNotes {
+  /** The verified JWT's "<iss>/<sub>". */
+  principal?: string;
+  /** Why a JWT was refused. */
+  jwtFailure?: string;
+  authz?: AuthzDecision;
+}
 
 export interface ExchangeContext {
   readonly telemetry: RequestTelemetry;
@@ -17,6 +27,23 @@ export interface ExchangeContext {
   readonly service?: ServiceMeta;
   /** Called once when the exchange is over. */
   readonly onDone: () => void;
+}
+
+function securityLogFields(s: SecurityNotes): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (s.principal) out.authPrincipal = s.principal;
+  if (s.jwtFailure) out.jwtFailure = s.jwtFailure;
+  const a = s.authz;
+  if (a) {
+    out.authzResult = a.allowed ? 'allow' : 'deny';
+    if (a.policy) out.authzPolicy = a.policy;
+    if (a.dryRun) {
+      out.authzDryRunResult = a.dryRun.allowed ? 'allow' : 'deny';
+      if (a.dryRun.policy) out.authzDryRunPolicy = a.dryRun.policy;
+    }
+    if (a.audited.length > 0) out.authzAudit = a.audited.join(',');
+  }
+  return out;
 }
 
 export class Exchange {
@@ -31,6 +58,7 @@ export class Exchange {
   /** Body (and header) bytes sent to the client. */
   responseBytes = 0;
   reason?: string;
+  readonly security: SecurityNotes = {};
   private readonly flags: ResponseFlag[] = [];
   private requestBodyBytes: () => number = () => 0;
   private done = false;
@@ -90,6 +118,7 @@ export class Exchange {
           bytesReceived: requestBytes,
           bytesSent: this.responseBytes,
           ...(this.reason ? { reason: this.reason } : {}),
+          ...securityLogFields(this.security),
         },
       });
     } finally {

@@ -1,4 +1,5 @@
-// The request pipeline, in one place and in order: parse → x-request-id → route selection →
+// The request pipeline, in one place and in order: parse (path normalized) → x-request-id →
+// security (JWT authentication, then authorization: 401 / 403) → route selection →
 // redirect / direct response → fault (delay, then abort) → route request headers → weighted
 // backend → backend request headers → rewrite → mirrors → upstream attempts with retries inside the
 // route timeout → response (backend then route header mutations) streamed back. Trace headers
@@ -24,6 +25,8 @@ import { headerValue } from './headers';
 import { sendMirror } from './mirror';
 import { parseIncoming, requestView, splitAuthority, type DownstreamRequest, type IncomingRequest } from './request-info';
 import { relayResponse } from './respond';
+import type { SecurityRuntime } from './security-step';
+import type { Peer } from './stream-proxy';
 import { workloadBackend } from './targets';
 
 export interface PipelineDeps {
@@ -33,11 +36,13 @@ export interface PipelineDeps {
   readonly random: () => number;
   readonly now: () => number;
   readonly draining: () => boolean;
+  /** L7 security (absent: no normalization, no policy — unit tests of routing only). */
+  readonly security?: SecurityRuntime;
 }
 
 export interface StreamInfo {
   readonly target: StreamTarget;
-  readonly peerAddress: string;
+  readonly peer: Peer;
 }
 
 const ROUTE_TIMEOUT = 'route-timeout';
@@ -96,12 +101,17 @@ function fail(res: DownstreamResponse, ex: Exchange, deps: PipelineDeps, failure
 }
 
 async function run(deps: PipelineDeps, info: StreamInfo, req: DownstreamRequest, res: DownstreamResponse, ex: Exchange, gone: AbortSignal): Promise<void> {
-  const parsed = parseIncoming(req);
+  const parsed = parseIncoming(req, deps.security?.mode() ?? 'NONE');
   if (!parsed.ok) return fail(res, ex, deps, { reason: 'bad_request', status: parsed.status, detail: parsed.why });
   const r = parsed.request;
   ex.request = r;
   if (typeof r.headers['x-request-id'] !== 'string' || r.headers['x-request-id'] === '') r.headers['x-request-id'] = randomUUID();
   const { target } = info;
+  if (deps.security) {
+    const refused = await deps.security.check(info.peer, target, r, ex, gone);
+    if (gone.aborted) return ex.flag(RESPONSE_FLAGS.downstreamDisconnect);
+    if (refused) return fail(res, ex, deps, refused);
+  }
 
   // Route selection; no match → the Service's default backend with no filters.
   const sel = target.kind === 'service' ? selectRoute(target.routes.routes, requestView(r)) : undefined;
@@ -189,7 +199,7 @@ async function run(deps: PipelineDeps, info: StreamInfo, req: DownstreamRequest,
   const timer = route?.timeoutMs !== undefined && route.timeoutMs > 0 ? setTimeout(() => routeCtl.abort(ROUTE_TIMEOUT), route.timeoutMs) : undefined;
   try {
     const state = deps.backends.stateFor(backend);
-    const hashKey = hashKeyFor(backend.lb.hash, { header: (n) => headerValue(r.headers, n), query: r.query, sourceIp: info.peerAddress });
+    const hashKey = hashKeyFor(backend.lb.hash, { header: (n) => headerValue(r.headers, n), query: r.query, sourceIp: info.peer.address });
     const result = await forward({
       state, endpoints, protocol, request, body, ...(route?.retry ? { retry: route.retry } : {}), ...(hashKey !== undefined ? { hashKey } : {}),
       signal: routeCtl.signal, random: deps.random, now: deps.now, logger: deps.logger,

@@ -1,19 +1,23 @@
 // What the pipeline knows about a client request once its head is parsed, the same for HTTP/1.1
 // and HTTP/2 (compat API): method, path and query split, authority, cleaned headers, whether it is
-// gRPC and whether a body follows — and the RequestView route matching reads. A request that
-// cannot be proxied (no authority, a path that is not origin-form) is a value saying why.
+// gRPC and whether a body follows — and the RequestView route matching reads. The path is cut at
+// a fragment ('#', never forwarded) and normalized by the mesh's mode before anything reads it:
+// routing, policy and the upstream all see the same path. A request that cannot be proxied (no
+// authority, a path that is not origin-form or does not normalize) is a value saying why.
 
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { RequestView } from '../routing/match';
 import type { HeaderBag } from '../routing/filters';
+import type { PathNormalization } from '../../pkg/api/waypoint-security-types';
+import { normalizePath } from '../security/normalize-path';
 import { cleanRequestHeaders, headerBytes, headerValue } from './headers';
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 
 export interface IncomingRequest {
   readonly method: string;
-  /** Without the query. */
+  /** Normalized, without the query or a fragment. */
   readonly path: string;
   /** Raw, without '?'. */
   readonly query: string;
@@ -52,8 +56,8 @@ function bodyFollows(req: DownstreamRequest, h2: boolean): boolean {
   return cl !== undefined && cl !== '0';
 }
 
-/** Parses a client request head; never throws. */
-export function parseIncoming(req: DownstreamRequest): ParseResult {
+/** Parses a client request head, normalizing its path by `mode` (NONE: as sent); never throws. */
+export function parseIncoming(req: DownstreamRequest, mode: PathNormalization = 'NONE'): ParseResult {
   const h2 = isH2(req);
   const method = req.method ?? '';
   if (!METHOD_RE.test(method)) return { ok: false, why: 'invalid method', status: 400 };
@@ -73,9 +77,16 @@ export function parseIncoming(req: DownstreamRequest): ParseResult {
     return { ok: false, why: 'missing or invalid authority', status: 400 };
   }
   if (!target.startsWith('/') && !(target === '*' && method === 'OPTIONS')) return { ok: false, why: 'invalid request target', status: 400 };
+  const hash = target.indexOf('#');
+  if (hash !== -1) target = target.slice(0, hash);
   const q = target.indexOf('?');
-  const path = q === -1 ? target : target.slice(0, q);
+  let path = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q + 1);
+  if (path !== '*') {
+    const normalized = normalizePath(path, mode);
+    if (!normalized.ok) return { ok: false, why: `invalid path: ${normalized.why}`, status: 400 };
+    path = normalized.path;
+  }
   const headers = cleanRequestHeaders(raw);
   const ct = headerValue(headers, 'content-type');
   const grpc = ct !== undefined && ct.toLowerCase().startsWith('application/grpc');

@@ -1,6 +1,7 @@
 // The waypoint's L7 data path behind the HBONE listener: `serve()` takes one accepted tunnel stream
 // and its resolved target and serves it — HTTP/1.1 or HTTP/2 (sniffed) through the shared servers
-// and the request pipeline, TCP/TLS (or UNKNOWN that is not HTTP) through the L4 relay — keeping
+// and the request pipeline (with L7 security), TCP/TLS (or UNKNOWN that is not HTTP) through the
+// L4 relay once AuthorizationPolicies allow the connection on its L4 attributes — keeping
 // per-backend upstream state, counting active streams and requests, and draining gracefully.
 
 import type { Duplex } from 'node:stream';
@@ -8,7 +9,7 @@ import type { Logger } from '../../pkg/log/logger';
 import type { Registry } from '../../pkg/telemetry/metrics';
 import { abortDuplex } from '../../pkg/hbone/splice';
 import type { StreamTarget, TunnelDialer, WaypointView } from '../state/view';
-import { sourceMeta, type SourceMeta } from '../telemetry/labels';
+import { RESPONSE_FLAGS, sourceMeta, type SourceMeta } from '../telemetry/labels';
 import { RequestTelemetry } from '../telemetry/request-metrics';
 import { BackendRegistry } from '../upstream/backend-state';
 import { relayL4 } from '../upstream/l4-relay';
@@ -16,6 +17,9 @@ import { guardEmptyWrites } from '../../pkg/hbone/empty-write-guard';
 import { endpointAddress } from '../upstream/tunnel';
 import { Exchange } from './exchange';
 import { handleRequest, type PipelineDeps } from './pipeline';
+import { SecurityRuntime } from './security-step';
+import { JwtAuthenticator } from '../security/jwt-authn';
+import { createJwksFetcher } from '../security/jwks-fetch';
 import { HttpServers } from './servers';
 import { sniffStream, type SniffResult } from './sniff';
 import { l4Destination, serveMode, serviceMeta } from './targets';
@@ -28,6 +32,8 @@ export interface ProxyDeps {
   readonly self: { readonly namespace: string; readonly name: string; readonly identity: string /* spiffe://... */ };
   readonly random?: () => number;
   readonly now?: () => number;
+  /** Verifies JWTs for RequestAuthentication (default: one that fetches JWKS directly, never through the mesh). */
+  readonly authn?: JwtAuthenticator;
 }
 
 export interface Peer {
@@ -35,6 +41,8 @@ export interface Peer {
   readonly identity?: string;
   readonly address: string;
   readonly port: number;
+  /** The host the client dialled (CONNECT `:authority`), for destination.ip. */
+  readonly dialledHost?: string;
 }
 
 export interface StreamProxy {
@@ -80,7 +88,9 @@ export function createStreamProxy(deps: ProxyDeps): StreamProxy {
     if (activeRequests === 0 && activeRelays === 0) for (const w of idleWaiters.splice(0)) w();
   };
 
-  const pipelineDeps: PipelineDeps = { view, backends, logger, random, now, draining: () => draining };
+  const authn = deps.authn ?? new JwtAuthenticator({ fetchJwks: createJwksFetcher({ dialMesh: () => undefined }), logger });
+  const security = new SecurityRuntime(view, authn, deps.registry);
+  const pipelineDeps: PipelineDeps = { view, backends, logger, random, now, draining: () => draining, security };
 
   const servers = new HttpServers<StreamTag>((s, req, res) => {
     activeRequests++;
@@ -92,7 +102,7 @@ export function createStreamProxy(deps: ProxyDeps): StreamProxy {
         settleIfIdle();
       },
     }, s.h2);
-    void handleRequest(pipelineDeps, { target: s.tag.target, peerAddress: s.tag.peer.address }, req, res, ex);
+    void handleRequest(pipelineDeps, { target: s.tag.target, peer: s.tag.peer }, req, res, ex);
   }, logger);
 
   const relay = async (stream: Duplex, tag: StreamTag, endedWith?: Buffer): Promise<void> => {
@@ -115,6 +125,16 @@ export function createStreamProxy(deps: ProxyDeps): StreamProxy {
       return;
     }
     const service = serviceMeta(tag.target);
+    const decision = security.checkConnection(tag.peer, tag.target);
+    if (decision && !decision.allowed) {
+      abortDuplex(stream);
+      telemetry.connectionOpened({ source: tag.source, ...(service ? { service } : {}), flags: RESPONSE_FLAGS.denied })({
+        srcAddr: `${tag.peer.address}:${tag.peer.port}`, ...(tag.peer.identity ? { srcIdentity: tag.peer.identity } : {}), authority,
+        flags: RESPONSE_FLAGS.denied, durationMs: now() - started, bytesReceived: 0, bytesSent: 0,
+        error: `denied by AuthorizationPolicy${decision.policy ? ` ${decision.policy}` : ' (no ALLOW policy matched)'}`,
+      });
+      return;
+    }
     let closeRecord: ((log: Parameters<ReturnType<RequestTelemetry['connectionOpened']>>[0]) => void) | undefined;
     const result = await relayL4({
       stream, backend: dest.backend, state: backends.stateFor(dest.backend), endpoints: dest.endpoints, dial: deps.dial,
@@ -196,6 +216,7 @@ export function createStreamProxy(deps: ProxyDeps): StreamProxy {
       for (const s of [...streams]) teardown(s);
       servers.destroyAll();
       backends.destroy();
+      authn.close();
     },
   };
 }

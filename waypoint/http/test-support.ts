@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_CONNECTION_POOL, type Backend, type PortRoutes, type Route } from '../../pkg/api/waypoint-types';
+import { DEFAULT_CONNECTION_POOL, type Backend, type PortRoutes, type Route, type WaypointConfig } from '../../pkg/api/waypoint-types';
 import type { AppProtocol } from '../../pkg/api/workload-types';
 import type { Endpoint, StreamTarget, TunnelDialer, WaypointView } from '../state/view';
 import type { Peer, StreamProxy } from './stream-proxy';
@@ -22,9 +22,11 @@ export class FakeView implements WaypointView {
   readonly backends = new Map<string, Backend>();
   readonly endpointsByBackend = new Map<string, Endpoint[]>();
   private readonly listeners = new Set<() => void>();
+  /** The config config() returns (tests of security set one with `security`). */
+  current: WaypointConfig | undefined;
 
-  config(): undefined {
-    return undefined;
+  config(): WaypointConfig | undefined {
+    return this.current;
   }
 
   resolveTarget(): undefined {

@@ -1,5 +1,5 @@
 // decideConnect and RefusalLog: a bound authority is served with the client's identity and
-// original address; an unbound one is refused with a reason naming it and the waypoint, logged
+// original address (a forwarded one only when its workload has the peer's identity); an unbound one is refused with a reason naming it and the waypoint, logged
 // once per authority per minute.
 
 import assert from 'node:assert/strict';
@@ -39,10 +39,23 @@ const self = { namespace: 'shop', name: 'waypoint' };
 
 test('a bound authority is served with the client identity and the forwarded address', () => {
   const d = decideConnect(view, request('198.19.0.10', 9080, { forwarded: { forAddress: '198.18.2.7', forPort: 51000 } }), self);
-  assert.deepEqual(d, { kind: 'serve', target, peer: { identity: 'spiffe://cluster.local/ns/shop/sa/productpage', address: '198.18.2.7', port: 51000 } });
+  assert.deepEqual(d, {
+    kind: 'serve', target, peer: { identity: 'spiffe://cluster.local/ns/shop/sa/productpage', address: '198.18.2.7', port: 51000, dialledHost: '198.19.0.10' },
+  });
   const direct = decideConnect(view, request('198.19.0.10', 9080), self);
   assert.ok(direct.kind === 'serve');
-  assert.deepEqual(direct.peer, { identity: 'spiffe://cluster.local/ns/shop/sa/productpage', address: '198.18.1.3', port: 40000 });
+  assert.deepEqual(direct.peer, { identity: 'spiffe://cluster.local/ns/shop/sa/productpage', address: '198.18.1.3', port: 40000, dialledHost: '198.19.0.10' });
+});
+
+test('a forwarded address is believed only when the workload there has the peer\'s identity', () => {
+  const owner = (ip: string): string | undefined => (ip === '198.18.2.7' ? 'spiffe://cluster.local/ns/shop/sa/productpage' : 'spiffe://cluster.local/ns/shop/sa/other');
+  const own = decideConnect(view, request('198.19.0.10', 9080, { forwarded: { forAddress: '198.18.2.7', forPort: 51000 } }), self, owner);
+  assert.ok(own.kind === 'serve');
+  assert.equal(own.peer.address, '198.18.2.7');
+  const claimed = decideConnect(view, request('198.19.0.10', 9080, { forwarded: { forAddress: '198.18.2.9', forPort: 51000 } }), self, owner);
+  assert.ok(claimed.kind === 'serve');
+  assert.equal(claimed.peer.address, '198.18.1.3', 'another workload\'s address is not taken on the peer\'s word');
+  assert.equal(claimed.peer.port, 40000);
 });
 
 test('an unbound authority is refused with 503 naming it and the waypoint', () => {

@@ -10,7 +10,7 @@ import type { ConnectOutcome, ConnectRequest, HboneServer, HboneServerStats } fr
 import type { Logger } from '../../pkg/log/logger';
 import type { WorkloadCertificate } from '../../pkg/tls/workload-cert';
 import type { StreamTarget, WaypointView } from '../state/view';
-import { decideConnect, type StreamPeer } from './connect-decision';
+import { decideConnect, type AddressIdentity, type StreamPeer } from './connect-decision';
 import { RefusalLog } from './refusal-log';
 
 /** What the listener needs of the L7 proxy (StreamProxy satisfies it). */
@@ -25,6 +25,8 @@ export interface HboneListenerOptions {
   readonly certificate: () => Promise<WorkloadCertificate | undefined> | WorkloadCertificate | undefined;
   readonly self: { readonly namespace: string; readonly name: string };
   readonly logger: Logger;
+  /** Who the workload at an address is (a `forwarded` for-address is trusted only when it is the peer). */
+  readonly addressIdentity?: AddressIdentity;
   /** How long close() lets open tunnels finish after GOAWAY. */
   readonly drainTimeoutMs: number;
 }
@@ -41,7 +43,7 @@ export function startHboneListener(options: HboneListenerOptions): HboneListener
   const refusals = new RefusalLog((line) => logger.warn(line));
   let refused = 0;
   const onConnect = async (request: ConnectRequest): Promise<ConnectOutcome> => {
-    const decision = decideConnect(view, request, self);
+    const decision = decideConnect(view, request, self, options.addressIdentity);
     if (decision.kind === 'refuse') {
       refused++;
       refusals.refused(decision.authority, decision.reason);

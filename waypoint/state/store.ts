@@ -6,7 +6,7 @@
 
 import { isIP } from 'node:net';
 import { decodeWaypointConfig } from '../../pkg/api/waypoint-codec';
-import { waypointConfigName, type Backend, type WaypointConfig } from '../../pkg/api/waypoint-types';
+import { backendName, DEFAULT_CONNECTION_POOL, waypointConfigName, type Backend, type WaypointConfig } from '../../pkg/api/waypoint-types';
 import { decodeAddress } from '../../pkg/api/workload-codec';
 import { addressResourceName, type Address, type PortMapping, type Service, type Workload } from '../../pkg/api/workload-types';
 import type { Logger } from '../../pkg/log/logger';
@@ -117,6 +117,12 @@ export class WaypointStore implements WaypointView {
     return uid === undefined ? undefined : this.workloads.get(uid);
   }
 
+  /** The SPIFFE identity of the workload at an address (undefined when unknown). */
+  identityAt(ip: string): string | undefined {
+    const w = this.workloadByAddress(ip);
+    return w ? `spiffe://${w.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}` : undefined;
+  }
+
   serviceByKey(key: string): Service | undefined {
     return this.services.get(key);
   }
@@ -151,6 +157,27 @@ export class WaypointStore implements WaypointView {
       this.endpointCache.set(backend, cached);
     }
     return cached;
+  }
+
+  /**
+   * Endpoints of a mesh Service port by host (a VIP, the Service's hostname, or a shorter form of
+   * it: "name.ns", "name.ns.svc"), bound to this waypoint or not; undefined when no Service has that
+   * host. How the waypoint reaches mesh Services for itself (a JWKS fetch), through HBONE.
+   */
+  meshEndpoints(rawHost: string, port: number): readonly Endpoint[] | undefined {
+    const host = unmapped(rawHost).toLowerCase().replace(/\.$/, '');
+    let key = isIP(host) !== 0 ? this.serviceVips.get(host) : undefined;
+    if (key === undefined && isIP(host) === 0) {
+      for (const [k, svc] of this.services) {
+        const h = svc.hostname.toLowerCase();
+        if (h === host || (h.startsWith(`${host}.`) && host.includes('.'))) { key = k; break; }
+      }
+    }
+    if (key === undefined) return undefined;
+    const backend: Backend = {
+      name: backendName(key, port), serviceKey: key, port, lb: { kind: 'round_robin' }, pool: DEFAULT_CONNECTION_POOL, policySource: '',
+    };
+    return backendEndpoints(backend, this.members.get(key), this.workloads, this.services.get(key));
   }
 
   onChange(listener: () => void): () => void {

@@ -30,6 +30,17 @@ export interface RequestLogFields {
   readonly bytesSent: number;
   /** Why the request failed, for failures. */
   readonly reason?: string;
+  /** The verified JWT's principal (request.auth.principal). */
+  readonly authPrincipal?: string;
+  /** Why a JWT was refused. */
+  readonly jwtFailure?: string;
+  /** allow / deny, when AuthorizationPolicies applied; the deciding policy. */
+  readonly authzResult?: string;
+  readonly authzPolicy?: string;
+  readonly authzDryRunResult?: string;
+  readonly authzDryRunPolicy?: string;
+  /** AUDIT policies that matched, comma-separated. */
+  readonly authzAudit?: string;
 }
 
 export interface ConnectionLogFields {
@@ -100,6 +111,13 @@ export function formatRequestLog(f: RequestLogFields): string {
     .add('bytes_received', f.bytesReceived)
     .add('bytes_sent', f.bytesSent)
     .add('reason', f.reason)
+    .add('request.auth.principal', f.authPrincipal, true)
+    .add('jwt.failure', f.jwtFailure)
+    .add('authz.result', f.authzResult)
+    .add('authz.policy', f.authzPolicy)
+    .add('authz.dry_run_result', f.authzDryRunResult)
+    .add('authz.dry_run_policy', f.authzDryRunPolicy)
+    .add('authz.audit', f.authzAudit)
     .toString();
 }
 

@@ -45,6 +45,10 @@ export const RESPONSE_FLAGS = {
   noCluster: 'NC',
   upstreamProtocolError: 'UPE',
   downstreamProtocolError: 'DPE',
+  /** ambit's token (as ztunnel's): an AuthorizationPolicy denied the request. */
+  denied: 'DENY',
+  /** ambit's token: RequestAuthentication refused the request's JWT. */
+  unauthenticated: 'JWT',
 } as const;
 export type ResponseFlag = (typeof RESPONSE_FLAGS)[keyof typeof RESPONSE_FLAGS];
 
