@@ -1,6 +1,8 @@
 // The waypoint part of `ambit demo`: `ambit waypoint apply --enroll-namespace --wait` in the demo
 // namespace, the 90/10 HTTPRoute from manifests/samples/echo-canary.yaml, then 100 requests from
-// the client pod counted by the version that answered — and the waypoint's own request metric.
+// the client pod counted by the version that answered — and the waypoint's own request metric —
+// then the L7 policies of manifests/samples/waypoint-policies.yaml: DELETE /admin/... refused with
+// 403 (however the path is spelled) while GET passes.
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -47,4 +49,27 @@ export async function waypointDemo(cfg: ClusterConfig, kubeconfig: string, clien
   const ip = (await kubectl(['get', 'pods', '-l', 'gateway.networking.k8s.io/gateway-name=waypoint', '-o', 'jsonpath={.items[0].status.podIP}'])).trim();
   const metrics = await execInPod(cfg, client, ['sh', '-c', `curl -s --max-time 3 http://${ip}:15020/metrics | grep "^istio_requests_total" | head -4`], 'pipe');
   out(metrics.stdout.trimEnd().split('\n').map((l) => `  ${l}`).join('\n') || '  (no metrics yet)');
+  await policyDemo(cfg, client, kubectl);
+}
+
+/** Status codes of one request per curl argument list, from the client pod. */
+async function statuses(cfg: ClusterConfig, client: V1Pod, requests: readonly string[]): Promise<string[]> {
+  const script = requests.map((r) => `curl -s -o /dev/null -w '%{http_code}\\n' --max-time 5 --path-as-is ${r}`).join('; ');
+  const res = await execInPod(cfg, client, ['sh', '-c', script], 'pipe');
+  return res.stdout.split('\n').filter(Boolean);
+}
+
+async function policyDemo(cfg: ClusterConfig, client: V1Pod, kubectl: (args: string[]) => Promise<string>): Promise<void> {
+  out('\n$ kubectl apply -f manifests/samples/waypoint-policies.yaml   # DENY DELETE /admin/*, AUDIT /admin/*');
+  out((await kubectl(['apply', '-f', join(DIST_DIR, '..', 'manifests', 'samples', 'waypoint-policies.yaml')])).trimEnd());
+  const tries = ['-X DELETE http://echo/admin/users', '-X DELETE http://echo//admin/users', '-X DELETE http://echo/%2Fadmin/users', 'http://echo/admin/users'];
+  const deadline = Date.now() + 60_000;
+  let codes = await statuses(cfg, client, tries);
+  while (codes[0] !== '403' && Date.now() < deadline) {
+    await sleep(1000);
+    codes = await statuses(cfg, client, tries);
+  }
+  out('\nthrough the waypoint now:');
+  tries.forEach((t, i) => out(`  curl ${t.padEnd(36)} → ${codes[i] ?? 'no answer'}`));
+  if (codes[0] !== '403') throw new Error('the DENY policy did not take effect within 60 s; see kubectl get authorizationpolicy -o yaml and ambit waypoint status');
 }

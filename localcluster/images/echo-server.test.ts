@@ -1,9 +1,10 @@
 // Behaviour of the `ambit/echo` sample app as a client sees it: the JSON reply, /healthz, the
-// ?status/?size/?delay directives and bad input, served in-process on 127.0.0.1.
+// ?status/?size/?delay directives and bad input, a static body (RESPONSE_BODY), served in-process on
+// 127.0.0.1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startEchoServer, type RunningEchoServer } from './echo-server';
+import { startEchoServer, staticBodyFromEnv, type RunningEchoServer } from './echo-server';
 
 interface Got { status: number; headers: http.IncomingHttpHeaders; body: Buffer; localPort: number }
 
@@ -128,4 +129,26 @@ test('close() lets an in-flight request finish, then refuses new connections', a
   assert.equal(got.headers.connection, 'close');
   assert.equal(JSON.parse(got.body.toString('utf8')).bodyBytes, 4);
   await assert.rejects(request(server.port, '/'), /ECONNREFUSED/);
+});
+
+test('a static body is served for every path, with its content type; /healthz still answers ok', async () => {
+  const jwks = JSON.stringify({ keys: [{ kty: 'RSA', kid: 'k1', n: 'AQAB', e: 'AQAB' }] });
+  const server = await startEchoServer({ port: 0, host: '127.0.0.1', log: () => undefined, staticBody: { body: jwks, contentType: 'application/json' } });
+  try {
+    for (const path of ['/', '/.well-known/jwks.json', '/x?status=503&size=10']) {
+      const got = await request(server.port, path);
+      assert.equal(got.status, 200, path);
+      assert.equal(got.headers['content-type'], 'application/json');
+      assert.equal(got.body.toString('utf8'), jwks);
+    }
+    assert.equal((await request(server.port, '/healthz')).body.toString('utf8'), 'ok');
+  } finally {
+    await server.close();
+  }
+});
+
+test('RESPONSE_BODY and RESPONSE_CONTENT_TYPE configure the static body; unset means the JSON echo', () => {
+  assert.equal(staticBodyFromEnv({}), undefined);
+  assert.deepEqual(staticBodyFromEnv({ RESPONSE_BODY: '{"keys":[]}', RESPONSE_CONTENT_TYPE: 'application/json' }), { body: '{"keys":[]}', contentType: 'application/json' });
+  assert.deepEqual(staticBodyFromEnv({ RESPONSE_BODY: '' }), { body: '', contentType: 'text/plain; charset=utf-8' });
 });

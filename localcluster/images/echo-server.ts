@@ -1,8 +1,10 @@
 // The `ambit/echo` sample app: an HTTP/1.1 server that answers every request with JSON naming the
 // pod, version and node plus what it saw (method, path, headers, source address). GET /healthz
 // answers `ok`; ?status, ?delay and ?size shape the reply (see echo-response.ts); FAIL_EVERY=N
-// answers every Nth request with FAIL_STATUS (default 503), a flaky backend for retry examples. SIGTERM drains
-// in-flight requests, then exits. Runnable as a program; tests call startEchoServer in-process.
+// answers every Nth request with FAIL_STATUS (default 503), a flaky backend for retry examples.
+// RESPONSE_BODY (with RESPONSE_CONTENT_TYPE) makes it a static server: every request gets 200 with
+// that body (a JWKS, a config file). SIGTERM drains in-flight requests, then exits. Runnable as a
+// program; tests call startEchoServer in-process.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildReply, fillerPayload, parseDirectives, splitTarget } from './echo-response';
@@ -23,6 +25,8 @@ export interface EchoServerOptions {
   failEvery?: number;
   /** Default 503. */
   failStatus?: number;
+  /** When set, every request (health checks aside) gets 200 with this body instead of the JSON reply. */
+  staticBody?: { body: string; contentType: string };
 }
 
 export interface RunningEchoServer {
@@ -40,6 +44,7 @@ export function startEchoServer(opts: EchoServerOptions = {}): Promise<RunningEc
   let served = 0;
   const failEvery = opts.failEvery ?? 0;
   const failStatus = opts.failStatus ?? 503;
+  const staticBody = opts.staticBody ? { contentType: opts.staticBody.contentType, body: Buffer.from(opts.staticBody.body) } : undefined;
 
   const server = http.createServer((req, res) => {
     const started = Date.now();
@@ -80,6 +85,10 @@ export function startEchoServer(opts: EchoServerOptions = {}): Promise<RunningEc
       }
       if (failEvery > 0 && ++served % failEvery === 0) {
         send(failStatus, 'text/plain; charset=utf-8', Buffer.from(`injected failure from ${identity.pod}\n`));
+        return;
+      }
+      if (staticBody) {
+        send(200, staticBody.contentType, staticBody.body);
         return;
       }
       const parsed = parseDirectives(search);
@@ -133,9 +142,18 @@ async function main(): Promise<void> {
   const failEvery = countFromEnv('FAIL_EVERY', process.env.FAIL_EVERY);
   const failStatus = countFromEnv('FAIL_STATUS', process.env.FAIL_STATUS);
   if (failStatus !== 0 && (failStatus < 200 || failStatus > 599)) exitWithConfigError(`FAIL_STATUS must be an HTTP status (200-599), got "${process.env.FAIL_STATUS}"`);
-  const server = await startEchoServer({ port, identity, failEvery, ...(failStatus ? { failStatus } : {}) });
+  const staticBody = staticBodyFromEnv(process.env);
+  const server = await startEchoServer({ port, identity, failEvery, ...(failStatus ? { failStatus } : {}), ...(staticBody ? { staticBody } : {}) });
   exitOnTerminationSignal(() => server.close());
   console.log(`echo ${identity.version} (pod ${identity.pod}) listening on port ${server.port}`);
+}
+
+/** The static body from RESPONSE_BODY (set, even empty) and RESPONSE_CONTENT_TYPE (default text/plain); unset: none. */
+export function staticBodyFromEnv(env: Readonly<Record<string, string | undefined>>): EchoServerOptions['staticBody'] {
+  const body = env.RESPONSE_BODY;
+  if (body === undefined) return undefined;
+  const contentType = env.RESPONSE_CONTENT_TYPE?.trim() || 'text/plain; charset=utf-8';
+  return { body, contentType };
 }
 
 function countFromEnv(name: string, raw: string | undefined): number {

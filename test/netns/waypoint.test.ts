@@ -8,9 +8,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshCluster, type Pod } from './mesh-cluster';
+import { count, echoDeployment, httpRoute, waypointSupport } from './waypoint-support';
 
 const mesh = new MeshCluster('w');
 const kubectl = mesh.kubectl.bind(mesh);
@@ -18,67 +18,8 @@ const CLIENT = 'shop/deploy/client';
 const ECHO = 'http://echo.shop/';
 const REPO_DIST = join(__dirname, '..', '..');
 
-let applied = 0;
-async function apply(yaml: string, namespace = 'shop'): Promise<void> {
-  const file = join(mesh.root, `w-${++applied}.yaml`);
-  await writeFile(file, yaml);
-  await kubectl('apply', '-n', namespace, '-f', file);
-}
-const remove = (kind: string, name: string, namespace = 'shop'): Promise<string> =>
-  kubectl('delete', kind, '-n', namespace, name, '--ignore-not-found');
-
-/** Runs `n` requests from the client pod in one exec; one line per request: "<status> <version>". */
-async function requests(n: number, url: string, ...curlArgs: string[]): Promise<{ status: number; version: string; reason: string }[]> {
-  const args = curlArgs.map((a) => `'${a}'`).join(' ');
-  const script = `for i in $(seq ${n}); do curl -s -o /tmp/ambit-w-body.$$ -D /tmp/ambit-w-head.$$ --max-time 10 ${args} '${url}' >/dev/null;`
-    + ` code=$(head -1 /tmp/ambit-w-head.$$ | cut -d' ' -f2); v=$(grep -o '"version": *"[a-z0-9]*"' /tmp/ambit-w-body.$$ | head -1 | sed 's/.*"\\([a-z0-9]*\\)"$/\\1/');`
-    + ` r=$(grep -i '^x-ambit-reason:' /tmp/ambit-w-head.$$ | cut -d' ' -f2 | tr -d '\\r'); echo "\${code:-000} \${v:--} \${r:--}"; done; rm -f /tmp/ambit-w-body.$$ /tmp/ambit-w-head.$$`;
-  const out = await mesh.ambit('local', 'exec', CLIENT, '--', 'sh', '-c', script);
-  return out.trim().split('\n').filter(Boolean).map((line) => {
-    const [status, version, reason] = line.split(' ');
-    return { status: Number(status), version: version ?? '-', reason: reason ?? '-' };
-  });
-}
-const count = <T>(items: readonly T[], pred: (t: T) => boolean): number => items.filter(pred).length;
-
-/** Waits until `check` holds for a batch of requests (config takes a moment to reach the waypoint). */
-async function eventually(what: string, n: number, url: string, check: (r: Awaited<ReturnType<typeof requests>>) => boolean, ...curlArgs: string[]): Promise<Awaited<ReturnType<typeof requests>>> {
-  return mesh.until(what, async () => {
-    const r = await requests(n, url, ...curlArgs);
-    return check(r) ? r : undefined;
-  }, 90_000);
-}
-
-const httpRoute = (name: string, rules: string, parent = 'echo'): string => `
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: ${name} }
-spec:
-  parentRefs: [{ group: "", kind: Service, name: ${parent}, port: 80 }]
-  rules:
-${rules}
-`;
-
-/** An echo Deployment pinned to node2 with extra env (FAIL_EVERY, ...); labels on pods and selector. */
-const echoDeployment = (name: string, labels: Record<string, string>, replicas: number, env: Record<string, string>): string => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name} }
-spec:
-  replicas: ${replicas}
-  selector: { matchLabels: ${JSON.stringify(labels)} }
-  template:
-    metadata: { labels: ${JSON.stringify(labels)} }
-    spec:
-      terminationGracePeriodSeconds: 2
-      nodeSelector: { kubernetes.io/hostname: node2 }
-      containers:
-        - name: main
-          image: ambit/echo
-          env: ${JSON.stringify([{ name: 'PORT', value: '8080' }, ...Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
-    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }])}
-          readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
-`;
+const support = waypointSupport(mesh, CLIENT);
+const { apply, remove, requests, eventually } = support;
 
 let waypointIP = '';
 
@@ -255,12 +196,12 @@ test('a mirrored request reaches the mirror without changing the answer', async 
   await apply(httpRoute('mirror', `
     - filters: [{ type: RequestMirror, requestMirror: { backendRef: { name: echo-v2, port: 80 } } }]
       backendRefs: [{ name: echo-v1, port: 80 }]`));
-  await eventually('answers come from v1 only', 10, `${ECHO}mirrored-${applied}`, (r) => r.every((x) => x.status === 200 && x.version === 'v1'));
+  await eventually('answers come from v1 only', 10, `${ECHO}mirrored-${support.applied}`, (r) => r.every((x) => x.status === 200 && x.version === 'v1'));
   const [v2] = (await mesh.pods('shop', 'app=echo')).filter((p) => p.metadata.labels?.version === 'v2');
   assert.ok(v2);
   await mesh.until('the v2 pod logged the mirrored path', async () => {
     const logs = await mesh.ambit('local', 'logs', `shop/${v2.metadata.name}`);
-    return logs.includes(`/mirrored-${applied}`) || undefined;
+    return logs.includes(`/mirrored-${support.applied}`) || undefined;
   }, 30_000);
   await remove('httproute', 'mirror');
 });
