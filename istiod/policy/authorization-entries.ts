@@ -85,7 +85,8 @@ function list(obj: JsonObject, key: string, path: string, report: FieldReport): 
   return readStringList(own(obj, key), `${path}.${key}`, report, MAX_VALUES_PER_FIELD) ?? [];
 }
 
-const SOURCE_FIELDS = [
+/** The fields of `from[].source` (shared with the waypoint converter). */
+export const SOURCE_FIELDS = [
   'principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces',
   'serviceAccounts', 'notServiceAccounts', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks',
 ] as const;

@@ -9,7 +9,7 @@ import type { AuthorizationClause, AuthorizationRule } from '../../pkg/api/autho
 import {
   convertCondition, convertOperation, convertSource, type ConvertedEntry, type EntryContext, type L7Attribute,
 } from './authorization-entries';
-import { checkKnownFields, type JsonObject, own, readList, readObject } from './field-report';
+import { checkKnownFields, type FieldReport, type JsonObject, own, readList, readObject } from './field-report';
 
 /** Istio's bound on rules per policy. */
 export const MAX_RULES = 512;
@@ -31,14 +31,18 @@ export interface ConvertedRules {
 
 const WAYPOINT_HINT = 'enforce HTTP rules at a waypoint (targetRefs)';
 
-type Converter = (obj: JsonObject, path: string, ctx: EntryContext) => ConvertedEntry;
-
-function entries(value: unknown, path: string, inner: string, convert: Converter, ctx: EntryContext): ConvertedEntry[] {
+/**
+ * The `from` or `to` list of a rule at `path`: each item must be `{ <inner>: {...} }`, whose
+ * object `convert` turns into an entry; shared by the L4 and the waypoint converters.
+ */
+export function readEntries<E, C extends { readonly report: FieldReport }>(
+  value: unknown, path: string, inner: string, convert: (obj: JsonObject, path: string, ctx: C) => E, ctx: C,
+): E[] {
   const { report } = ctx;
   const list = readList(value, path, report, MAX_ENTRIES);
   if (!list) return [];
   if (list.length === 0) report.problem(path, 'must not be empty (omit it to match anything)');
-  const out: ConvertedEntry[] = [];
+  const out: E[] = [];
   list.forEach((item, j) => {
     const itemPath = `${path}[${j}]`;
     const obj = readObject(item, itemPath, report);
@@ -95,8 +99,8 @@ function convertRule(raw: unknown, path: string, ctx: RulesContext): RuleOutcome
     return { partial: false };
   }
   checkKnownFields(obj, ['from', 'to', 'when'], path, report);
-  const to = entries(own(obj, 'to'), `${path}.to`, 'operation', convertOperation, ctx);
-  const from = entries(own(obj, 'from'), `${path}.from`, 'source', convertSource, ctx);
+  const to = readEntries(own(obj, 'to'), `${path}.to`, 'operation', convertOperation, ctx);
+  const from = readEntries(own(obj, 'from'), `${path}.from`, 'source', convertSource, ctx);
   const when = conditions(own(obj, 'when'), `${path}.when`, ctx);
   if (!ctx.enforceAtL4) return { partial: false };
 

@@ -4,8 +4,8 @@
 // (CUSTOM → DENY, since there is no ext-authz provider), dry-run, the targets it names. Every
 // problem names its field; the bounds are the L4 converter's. Pure.
 
-import type { L7Action, L7Entry, L7Predicate, L7Rule } from '../../pkg/api/waypoint-security-types';
-import { MAX_CONDITIONS, MAX_ENTRIES, MAX_RULES } from './authorization-rules';
+import type { L7Action, L7Predicate, L7Rule } from '../../pkg/api/waypoint-security-types';
+import { MAX_CONDITIONS, MAX_RULES, readEntries } from './authorization-rules';
 import { checkKnownFields, FieldReport, type JsonObject, own, readList, readObject } from './field-report';
 import { l7Condition, type L7EntryContext, l7Operation, l7Source } from './l7-entries';
 import type { PolicyTargetRef } from './target-refs';
@@ -26,32 +26,6 @@ export interface L7PolicyConversion {
   readonly refs: readonly PolicyTargetRef[];
   /** The policy is CUSTOM: sent as DENY (requests matching its rules are denied). */
   readonly custom: boolean;
-}
-
-type EntryConverter = (obj: JsonObject, path: string, ctx: L7EntryContext) => L7Entry;
-
-function entries(value: unknown, path: string, inner: string, convert: EntryConverter, ctx: L7EntryContext): L7Entry[] {
-  const { report } = ctx;
-  const items = readList(value, path, report, MAX_ENTRIES);
-  if (!items) return [];
-  if (items.length === 0) report.problem(path, 'must not be empty (omit it to match anything)');
-  const out: L7Entry[] = [];
-  items.forEach((item, j) => {
-    const itemPath = `${path}[${j}]`;
-    const obj = readObject(item, itemPath, report);
-    if (!obj) {
-      if (item === null || item === undefined) report.problem(itemPath, 'must not be null');
-      return;
-    }
-    checkKnownFields(obj, [inner], itemPath, report);
-    const innerObj = readObject(own(obj, inner), `${itemPath}.${inner}`, report);
-    if (!innerObj) {
-      if (own(obj, inner) === undefined || own(obj, inner) === null) report.problem(`${itemPath}.${inner}`, 'is required');
-      return;
-    }
-    out.push(convert(innerObj, `${itemPath}.${inner}`, ctx));
-  });
-  return out;
 }
 
 function conditions(value: unknown, path: string, ctx: L7EntryContext): L7Predicate[] {
@@ -76,8 +50,8 @@ function convertRule(raw: unknown, path: string, ctx: L7EntryContext): L7Rule | 
     return undefined;
   }
   checkKnownFields(obj, ['from', 'to', 'when'], path, ctx.report);
-  const from = entries(own(obj, 'from'), `${path}.from`, 'source', l7Source, ctx);
-  const to = entries(own(obj, 'to'), `${path}.to`, 'operation', l7Operation, ctx);
+  const from = readEntries(own(obj, 'from'), `${path}.from`, 'source', l7Source, ctx);
+  const to = readEntries(own(obj, 'to'), `${path}.to`, 'operation', l7Operation, ctx);
   const when = conditions(own(obj, 'when'), `${path}.when`, ctx);
   return Object.freeze({ from: Object.freeze(from), to: Object.freeze(to), when: Object.freeze(when) });
 }

@@ -8,7 +8,7 @@
 import {
   SECURITY_LIMITS, type L7Action, type L7AttributeName, type L7Entry, type L7Matcher, type L7Predicate,
 } from '../../pkg/api/waypoint-security-types';
-import { MAX_VALUES_PER_FIELD } from './authorization-entries';
+import { MAX_VALUES_PER_FIELD, SOURCE_FIELDS } from './authorization-entries';
 import {
   checkKnownFields, FieldReport, isUnsetList, type JsonObject, own, readString, readStringList, show,
 } from './field-report';
@@ -61,11 +61,6 @@ function pair(obj: JsonObject, path: string, keys: readonly [string, string], at
   if (values.length + notValues.length === 0) return;
   out.push(predicate(attribute, values, notValues));
 }
-
-const SOURCE_FIELDS = [
-  'principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces',
-  'serviceAccounts', 'notServiceAccounts', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks',
-] as const;
 
 /** `from[j].source` at `path`. */
 export function l7Source(source: JsonObject, path: string, ctx: L7EntryContext): L7Entry {
