@@ -6,14 +6,14 @@
 //
 // Authorization semantics (Istio's, as Envoy's RBAC filter applies them at a waypoint):
 // - Policies that apply to a request: `targets.all` ones, plus those listing the request's Service.
-// - Order: any matching DENY → 403; else, if any ALLOW applies and none matches → 403; else allow.
+// - Order: a matching DENY → 403; else, if ALLOW policies apply and none matches → 403; else allow.
 //   AUDIT policies are evaluated, logged and counted, never enforced. Dry-run policies are
 //   evaluated and reported, never enforced. (istiod sends CUSTOM as DENY: no ext-authz provider.)
 // - A policy's rules are OR-ed; zero rules match nothing. A rule matches when some `from` entry
 //   matches (none = any source), some `to` entry matches (none = any operation) and every `when`
 //   predicate matches. An entry matches when all its predicates match.
 // - A predicate matches when (values is empty, or some value matches some attribute value) and no
-//   notValue matches any attribute value. An absent attribute matches no value and every notValue.
+//   notValue matches any attribute value. An absent attribute fails values and passes notValues.
 //
 // Attributes and the matcher kinds each takes:
 //   source.principal         identity without "spiffe://" (cluster.local/ns/a/sa/b)   string kinds

@@ -224,7 +224,7 @@ for (const mode of PATH_NORMALIZATIONS) {
 }
 
 test('a policy whose matcher cannot compile fails closed: DENY matches all, ALLOW none', () => {
-  const badPred = pred('request.path', [m('cidr', '10.0.0.0/8')]);
+  const badPred = pred('request.path', [m('cidr', '198.18.0.0/15')]);
   const badDeny = policy('bad-deny', 'DENY', [rule({ to: [entry(badPred)] })]);
   const badAllow = policy('bad-allow', 'ALLOW', [rule({ to: [entry(badPred)] }), rule({})]);
   assert.deepEqual(decide([badDeny]), { allowed: false, policy: 'shop/bad-deny', audited: [] });
