@@ -64,3 +64,11 @@ export function bytesToIp(bytes: Uint8Array): string | undefined {
   if (bestStart < 0) return hex(groups);
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
 }
+
+const MAPPED_V4_TEXT_RE = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/** An IPv4-mapped IPv6 address as its IPv4 text ("::ffff:198.18.0.1" → "198.18.0.1"); other text as is. */
+export function unmappedIp(ip: string): string {
+  const m = MAPPED_V4_TEXT_RE.exec(ip);
+  return m ? (m[1] as string) : ip;
+}

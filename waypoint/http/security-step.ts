@@ -6,6 +6,8 @@
 // compiled policies follow the WaypointConfig; decisions are counted and land on the exchange for
 // the access log.
 
+import { unmappedIp } from '../../pkg/api/ip-bytes';
+import { principalOf, tryParseSpiffeId } from '../../pkg/identity/spiffe';
 import type { PathNormalization, WaypointSecurity } from '../../pkg/api/waypoint-security-types';
 import { DEFAULT_PATH_NORMALIZATION, EMPTY_SECURITY } from '../../pkg/api/waypoint-security-types';
 import type { Counter, Registry } from '../../pkg/telemetry/metrics';
@@ -25,8 +27,6 @@ export const SECURITY_METRIC_NAMES = {
   jwt: 'waypoint_jwt_authentications_total',
 } as const;
 
-const SPIFFE_RE = /^spiffe:\/\/([^/]+\/ns\/([^/]+)\/sa\/[^/]+)$/;
-
 /** Every value of a header in a bag, in order. */
 export function headerValues(headers: HeaderBag, name: string): readonly string[] {
   const v = headers[name];
@@ -34,23 +34,19 @@ export function headerValues(headers: HeaderBag, name: string): readonly string[
   return Array.isArray(v) ? v : [v];
 }
 
-function unmapped(ip: string): string {
-  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  return m ? (m[1] as string) : ip;
-}
 
 const NO_HEADERS: readonly string[] = [];
 
 /** A stream's attributes with no request: what a TCP relay is authorized on. */
 export function connectionAttributes(peer: Peer, target: StreamTarget): RequestAttributes {
-  const m = peer.identity ? SPIFFE_RE.exec(peer.identity) : null;
-  const ip = unmapped(peer.address);
+  const id = peer.identity ? tryParseSpiffeId(peer.identity) : undefined;
+  const ip = unmappedIp(peer.address);
   const dialled = peer.dialledHost ?? (target.kind === 'workload' ? target.endpoint.ip : '');
   return {
-    ...(m ? { sourcePrincipal: m[1] as string, sourceNamespace: m[2] as string } : {}),
+    ...(id ? { sourcePrincipal: principalOf(id), sourceNamespace: id.namespace } : {}),
     sourceIp: ip,
     remoteIp: ip,
-    destinationIp: /^[0-9a-f.:]+$/i.test(dialled) ? unmapped(dialled) : '',
+    destinationIp: /^[0-9a-f.:]+$/i.test(dialled) ? unmappedIp(dialled) : '',
     destinationPort: target.port,
     host: '',
     method: '',

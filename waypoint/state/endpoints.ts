@@ -7,6 +7,11 @@ import type { AppProtocol, PortMapping, Service, Workload } from '../../pkg/api/
 import type { Endpoint } from './view';
 
 /** A workload reached on `targetPort`; undefined when it has no address to reach it on. */
+/** The SPIFFE identity a workload's ztunnel presents for it. */
+export function workloadIdentity(w: Workload): string {
+  return `spiffe://${w.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`;
+}
+
 export function endpointOf(w: Workload, targetPort: number): Endpoint | undefined {
   const ip = w.addresses[0];
   if (ip === undefined || targetPort <= 0) return undefined;
@@ -14,7 +19,7 @@ export function endpointOf(w: Workload, targetPort: number): Endpoint | undefine
     uid: w.uid,
     ip,
     targetPort,
-    identity: `spiffe://${w.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`,
+    identity: workloadIdentity(w),
     tunnel: w.tunnelProtocol,
     healthy: w.status === 'HEALTHY',
     namespace: w.namespace,

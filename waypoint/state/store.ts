@@ -4,6 +4,7 @@
 // and either rejected whole — the NACK lists every problem, the last good state stays — or applied
 // in one synchronous step, after which caches are dropped and listeners told once.
 
+import { unmappedIp } from '../../pkg/api/ip-bytes';
 import { isIP } from 'node:net';
 import { decodeWaypointConfig } from '../../pkg/api/waypoint-codec';
 import { backendName, DEFAULT_CONNECTION_POOL, waypointConfigName, type Backend, type WaypointConfig } from '../../pkg/api/waypoint-types';
@@ -14,7 +15,7 @@ import { ADDRESS_TYPE_URL, WAYPOINT_CONFIG_TYPE_URL, type ApplyResult, type Type
 import { bindingsOf, hostnameOfKey, type Bindings } from './bindings';
 import { ClaimIndex } from './claim-index';
 import { decodePush, joinProblems, shownName, type PushDecoder, type Update } from './decode-push';
-import { backendEndpoints, endpointOf, workloadPortProtocol } from './endpoints';
+import { backendEndpoints, endpointOf, workloadIdentity, workloadPortProtocol } from './endpoints';
 import type { Endpoint, StreamTarget, WaypointView } from './view';
 
 /** A type handler that names the resources it wants (an empty list: wildcard). */
@@ -55,10 +56,6 @@ const CONFIG_DECODER: PushDecoder<WaypointConfig> = {
   },
 };
 
-function unmapped(ip: string): string {
-  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  return m ? (m[1] as string) : ip;
-}
 
 export class WaypointStore implements WaypointView {
   readonly addressHandler: TypeHandler;
@@ -113,14 +110,14 @@ export class WaypointStore implements WaypointView {
   }
 
   workloadByAddress(ip: string): Workload | undefined {
-    const uid = this.workloadIps.get(unmapped(ip));
+    const uid = this.workloadIps.get(unmappedIp(ip));
     return uid === undefined ? undefined : this.workloads.get(uid);
   }
 
   /** The SPIFFE identity of the workload at an address (undefined when unknown). */
   identityAt(ip: string): string | undefined {
     const w = this.workloadByAddress(ip);
-    return w ? `spiffe://${w.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}` : undefined;
+    return w ? workloadIdentity(w) : undefined;
   }
 
   serviceByKey(key: string): Service | undefined {
@@ -128,7 +125,7 @@ export class WaypointStore implements WaypointView {
   }
 
   serviceByVip(ip: string): Service | undefined {
-    const key = this.serviceVips.get(unmapped(ip));
+    const key = this.serviceVips.get(unmappedIp(ip));
     return key === undefined ? undefined : this.services.get(key);
   }
 
@@ -165,7 +162,7 @@ export class WaypointStore implements WaypointView {
    * host. How the waypoint reaches mesh Services for itself (a JWKS fetch), through HBONE.
    */
   meshEndpoints(rawHost: string, port: number): readonly Endpoint[] | undefined {
-    const host = unmapped(rawHost).toLowerCase().replace(/\.$/, '');
+    const host = unmappedIp(rawHost).toLowerCase().replace(/\.$/, '');
     let key = isIP(host) !== 0 ? this.serviceVips.get(host) : undefined;
     if (key === undefined && isIP(host) === 0) {
       for (const [k, svc] of this.services) {
@@ -189,7 +186,7 @@ export class WaypointStore implements WaypointView {
   }
 
   private lookupTarget(rawHost: string, port: number): StreamTarget | undefined {
-    const host = unmapped(rawHost);
+    const host = unmappedIp(rawHost);
     if (isIP(host) !== 0) {
       const vipOwner = this.serviceVips.get(host);
       if (vipOwner !== undefined) {

@@ -4,6 +4,7 @@
 // problem — or applied in one synchronous step, after which the version is bumped and listeners
 // are told once.
 
+import { unmappedIp } from '../../pkg/api/ip-bytes';
 import type { PortMapping, Service, Workload } from '../../pkg/api/workload-types';
 import type { Logger } from '../../pkg/log/logger';
 import { ADDRESS_TYPE_URL, type ApplyResult, type TypeHandler, type XdsResource } from '../../pkg/xds/types';
@@ -27,10 +28,6 @@ function byKey<T>(key: (t: T) => string): (a: T, b: T) => number {
 const serviceKeyOf = (s: Service): string => `${s.namespace}/${s.hostname}`;
 
 /** An IPv4-mapped IPv6 address (how a dual-stack socket reports IPv4 peers) as plain IPv4. */
-function unmapped(ip: string): string {
-  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  return m ? (m[1] as string) : ip;
-}
 
 export class StateStore implements StateView {
   readonly addressHandler: TypeHandler;
@@ -70,12 +67,12 @@ export class StateStore implements StateView {
   }
 
   workloadByAddress(ip: string): Workload | undefined {
-    const uid = this.workloadIps.get(unmapped(ip));
+    const uid = this.workloadIps.get(unmappedIp(ip));
     return uid === undefined ? undefined : this.workloads.get(uid);
   }
 
   serviceByVip(ip: string): Service | undefined {
-    const key = this.serviceVips.get(unmapped(ip));
+    const key = this.serviceVips.get(unmappedIp(ip));
     return key === undefined ? undefined : this.services.get(key);
   }
 
