@@ -21,7 +21,7 @@
 import { matchPathTemplate, parsePathTemplate } from '../../pkg/api/path-template';
 import type { L7Matcher, L7Predicate } from '../../pkg/api/waypoint-security-types';
 import type { RequestAttributes } from './attributes';
-import { networkContains, parseAddress, parseNetwork, type IpNetwork } from './authz-ip';
+import { cidrContains, compileCidr, parseIp, type CompiledCidr, type IpValue } from '../../pkg/api/ip-match';
 
 export type CompiledPredicate = (attrs: RequestAttributes) => boolean;
 
@@ -106,15 +106,18 @@ function hostAny(matchers: readonly L7Matcher[]): Test<string> | undefined | nul
   };
 }
 
-function ipAny(matchers: readonly L7Matcher[]): Test<Uint8Array> | undefined | null {
+function ipAny(matchers: readonly L7Matcher[]): Test<IpValue> | undefined | null {
   if (matchers.length === 0) return undefined;
-  const nets: IpNetwork[] = [];
+  const nets: CompiledCidr[] = [];
   for (const m of matchers) {
-    const net = m.kind === 'cidr' ? parseNetwork(m.value) : undefined;
-    if (!net) return null;
-    nets.push(net);
+    if (m.kind !== 'cidr') return null;
+    try {
+      nets.push(compileCidr(m.value));
+    } catch {
+      return null;
+    }
   }
-  return (ip) => nets.some((n) => networkContains(n, ip));
+  return (ip) => nets.some((n) => cidrContains(n, ip));
 }
 
 function portAny(matchers: readonly L7Matcher[]): Test<number> | undefined | null {
@@ -131,9 +134,9 @@ function one(s: string | undefined): readonly string[] {
   return s === undefined || s === '' ? NONE : [s];
 }
 
-function ip(text: string): readonly Uint8Array[] {
-  const b = parseAddress(text);
-  return b ? [b] : NONE;
+function ip(text: string): readonly IpValue[] {
+  const v = text === '' ? undefined : parseIp(text);
+  return v ? [v] : NONE;
 }
 
 /** The claim at `path` as strings to match; [] when absent. */

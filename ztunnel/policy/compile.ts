@@ -22,7 +22,7 @@ import {
   type ServiceAccountMatch,
   type StringMatch,
 } from '../../pkg/api/authorization-types';
-import { cidrContains, compileCidr, type CompiledCidr, type IpValue } from './ip-match';
+import { cidrContains, compileCidr, type CompiledCidr, type IpValue } from '../../pkg/api/ip-match';
 
 /** What the checks read about one connection, computed once per connection. */
 export interface PeerFacts {

@@ -8,7 +8,7 @@
 
 import { principalOf, type SpiffeId } from '../../pkg/identity/spiffe';
 import { policyMatches, type CompiledPolicy, type PeerFacts } from './compile';
-import { parseIp } from './ip-match';
+import { parseIp } from '../../pkg/api/ip-match';
 import type { PolicyIndex } from './policy-index';
 
 export interface ConnectionAttributes {

@@ -1,12 +1,13 @@
-// IP addresses and CIDRs as numbers for the authorization hot path: a CIDR is compiled once per
+// IP addresses and CIDRs as numbers for the authorization hot paths (ztunnel's L4 policy and the
+// waypoint's L7 matchers): a CIDR is compiled once per
 // policy update into masked network + mask words, a connection's address is parsed once per
 // connection, and containment is a few integer compares. IPv4-mapped IPv6 (`::ffff:a.b.c.d`, what
 // a dual-stack socket reports for an IPv4 peer) counts as IPv4, both for addresses and for CIDRs
 // inside ::ffff:0:0/96. Pure.
 
-import { ipToBytes, isIpv4MappedBytes } from '../../pkg/api/ip-bytes';
-import { parseCidr } from '../../pkg/api/authorization-validate';
-import { ErrorCode, MeshError } from '../../pkg/errors/mesh-error';
+import { ipToBytes, isIpv4MappedBytes } from './ip-bytes';
+import { parseCidr } from './authorization-validate';
+import { ErrorCode, MeshError } from '../errors/mesh-error';
 
 /** A parsed address: IPv4 as one 32-bit word, IPv6 as four. */
 export type IpValue = { readonly v4: number; readonly v6?: undefined } | { readonly v4?: undefined; readonly v6: readonly [number, number, number, number] };
